@@ -1,0 +1,1 @@
+"""Shared plumbing for Podlens' packages: where data lives, atomic writes, errors."""
