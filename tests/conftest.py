@@ -25,3 +25,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def http_server():
     with FixtureServer() as srv:
         yield srv
+
+
+# -- the app's fixtures (owner: app) ------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def app_data_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir with episode 19 ingested and indexed from ../shared (read-only for tests):
+    the index owner's ``ep19_data_dir`` when it exists, else one built here by the real
+    pipeline."""
+    try:
+        return Path(request.getfixturevalue("ep19_data_dir"))
+    except pytest.FixtureLookupError:
+        from tests.support.app_data import ingest_ep19
+
+        d = tmp_path_factory.mktemp("app-data")
+        ingest_ep19(d, EP19_FEED, EP19_MD)
+        return d

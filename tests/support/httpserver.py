@@ -17,6 +17,21 @@ from pathlib import Path
 
 
 @dataclass
+class Request:
+    """A request the server received (for POST/PATCH/DELETE routes: APIs under test)."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self):  # type: ignore[no-untyped-def]
+        import json
+
+        return json.loads(self.body.decode("utf-8"))
+
+
+@dataclass
 class Route:
     body: bytes | Callable[[], bytes] = b""
     content_type: str = "text/html; charset=utf-8"
@@ -24,6 +39,8 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to sleep before answering (timeouts)
     file: Path | None = None  # serve a file from disk instead of body (large audio)
+    # For APIs: answer each request with handler(request) -> (status, body bytes).
+    handler: Callable[[Request], tuple[int, bytes]] | None = None
 
 
 class FixtureServer:
@@ -32,6 +49,7 @@ class FixtureServer:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.hits: list[str] = []
+        self.requests: list[Request] = []  # POST/PATCH/DELETE requests, in order
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -45,6 +63,39 @@ class FixtureServer:
 
             def do_GET(self) -> None:
                 self._serve(head=False)
+
+            def do_POST(self) -> None:
+                self._api("POST")
+
+            def do_PATCH(self) -> None:
+                self._api("PATCH")
+
+            def do_DELETE(self) -> None:
+                self._api("DELETE")
+
+            def _api(self, method: str) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                req = Request(method, self.path, dict(self.headers.items()), body)
+                server.hits.append(self.path)
+                server.requests.append(req)
+                path = self.path.split("?", 1)[0]
+                route = server.routes.get(self.path) or server.routes.get(path)
+                if route is None:
+                    # Longest registered prefix ending in "/" (e.g. "/v1/pages/").
+                    prefixes = [p for p in server.routes if p.endswith("/") and path.startswith(p)]
+                    route = server.routes[max(prefixes, key=len)] if prefixes else None
+                if route is None:
+                    self._send(404, b"not found", "text/plain", {})
+                    return
+                if route.delay:
+                    time.sleep(route.delay)
+                if route.handler is not None:
+                    status, data = route.handler(req)
+                else:
+                    status = route.status
+                    data = route.body() if callable(route.body) else route.body
+                self._send(status, data, route.content_type, route.headers)
 
             def _serve(self, head: bool) -> None:
                 path = self.path.split("?", 1)[0]

@@ -1,0 +1,6 @@
+"""Ingest: podcast feed + transcript -> an :class:`~ingest.models.Episode` on the audio clock.
+
+``feed`` parses RSS/Atom items and their chapters, ``transcript`` parses AXRP transcripts
+(Jekyll markdown or the rendered axrp.net page) into speaker turns, ``align`` places the turns on
+the audio clock through the chapter anchors, and ``pipeline`` ties them together for the CLI.
+"""

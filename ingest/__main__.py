@@ -1,0 +1,139 @@
+"""``python -m ingest``: ingest an episode, the ``axrp N`` shortcut, ``status``, ``align-eval``.
+
+    python -m ingest --feed URL|PATH [--transcript URL|PATH] (--episode N | --guid G)
+                     [--data-dir DIR] [--dry-run] [--json] [--no-papers]
+    python -m ingest axrp 19 [--feed URL] [same options]
+    python -m ingest status [--quiet] [--data-dir DIR]     # exit 0 if any episode is ingested
+    python -m ingest align-eval --feed F --transcripts DIR  # leave-one-chapter-out errors
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+
+from podlens.errors import PodlensError, cli_errors
+from podlens.links import fmt_time
+
+PROG = "ingest"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # usage errors: one line, exit 2 like the rest
+        raise PodlensError(message)
+
+
+def _ingest_parser(prog: str, shortcut: bool) -> argparse.ArgumentParser:
+    p = _Parser(prog=prog, description="Ingest a podcast episode: feed + transcript -> index.")
+    if shortcut:
+        p.add_argument("number", help="AXRP episode number, e.g. 19 or 38.3")
+        p.add_argument("--feed", help="feed URL or path (default $PODLENS_AXRP_FEED or AXRP's)")
+    else:
+        p.add_argument("--feed", required=True, help="RSS/Atom feed: URL or local path")
+        g = p.add_mutually_exclusive_group(required=True)
+        g.add_argument("--episode", help="episode number (itunes:episode or title prefix)")
+        g.add_argument("--guid", help="item guid")
+    p.add_argument("--transcript", help="transcript URL or path (default: the feed item's link)")
+    p.add_argument("--data-dir", help="data directory (default $PODLENS_DATA_DIR or data/)")
+    p.add_argument("--dry-run", action="store_true", help="parse and align only; write nothing")
+    p.add_argument("--json", action="store_true", help="print the episode as JSON")
+    p.add_argument("--no-papers", action="store_true", help="do not fetch the papers discussed")
+    return p
+
+
+def _dry_json(ep) -> str:  # type: ignore[no-untyped-def]
+    d = ep.to_dict()
+    keys = ["id", "title", "podcast", "published", "audio_url", "duration", "chapters", "turns",
+            "references", "duration_estimated", "transcript_url"]
+    out = {k: d[k] for k in keys}
+    out["chapters"] = [{"title": c["title"], "start": c["start"]} for c in d["chapters"]]
+    return json.dumps(out, ensure_ascii=False, indent=1)
+
+
+def _run_ingest(args: argparse.Namespace, feed: str, episode: str | None) -> int:
+    from ingest.pipeline import ingest
+
+    bar = None
+    progress = None
+    if not args.dry_run and not args.json and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=100, unit="%", desc="ingest", file=sys.stderr, leave=False)
+
+        def progress(stage: str, fraction: float) -> None:
+            bar.set_description(stage)
+            bar.n = int(100 * max(0.0, min(1.0, fraction)))
+            bar.refresh()
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            ep = ingest(
+                feed=feed, transcript=args.transcript, episode=episode,
+                guid=getattr(args, "guid", None), data_dir=args.data_dir,
+                dry_run=args.dry_run, no_papers=args.no_papers, progress=progress,
+            )
+        finally:
+            if bar is not None:
+                bar.close()
+    for w in caught:
+        if issubclass(w.category, UserWarning):
+            print(f"{PROG}: warning: {w.message}", file=sys.stderr)
+    if args.json:
+        print(_dry_json(ep))
+    else:
+        verb = "parsed (dry run, nothing written)" if args.dry_run else "ingested"
+        est = " (estimated)" if ep.duration_estimated else ""
+        print(f"{verb} {ep.id}: {ep.title} - {len(ep.turns)} turns, {len(ep.chapters)} chapters, "
+              f"{fmt_time(ep.duration)}{est}")
+    return 0
+
+
+def _status(argv: list[str]) -> int:
+    p = _Parser(prog=f"{PROG} status", description="Exit 0 if any episode is ingested, else 1.")
+    p.add_argument("--quiet", "-q", action="store_true")
+    p.add_argument("--data-dir")
+    args = p.parse_args(argv)
+    from ingest.pipeline import has_episodes
+
+    ok = has_episodes(args.data_dir)
+    if not args.quiet:
+        print("episodes ingested" if ok else "no episodes ingested yet")
+    return 0 if ok else 1
+
+
+def _align_eval(argv: list[str]) -> int:
+    p = _Parser(prog=f"{PROG} align-eval",
+                description="Leave-one-chapter-out error of the alignment (uniform vs model).")
+    p.add_argument("--feed", required=True)
+    p.add_argument("--transcripts", required=True, help="folder of AXRP markdown posts")
+    args = p.parse_args(argv)
+    from ingest.evaluate import evaluate, format_report
+
+    rows = evaluate(args.feed, args.transcripts)
+    if not rows:
+        raise PodlensError("no feed item with chapters has a transcript in that folder")
+    print(format_report(rows))
+    return 0
+
+
+@cli_errors(PROG)
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "status":
+        return _status(argv[1:])
+    if argv and argv[0] == "align-eval":
+        return _align_eval(argv[1:])
+    if argv and argv[0] == "axrp":
+        args = _ingest_parser(f"{PROG} axrp", shortcut=True).parse_args(argv[1:])
+        from ingest.pipeline import axrp_feed_url
+
+        return _run_ingest(args, axrp_feed_url(args.feed), args.number)
+    args = _ingest_parser(PROG, shortcut=False).parse_args(argv)
+    return _run_ingest(args, args.feed, args.episode)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
