@@ -7,17 +7,21 @@
    the audio start pins turn 0 (when no chapter does) and the feed's duration, if any, pins the end.
    Anchors that would make time run backwards (feeds repeat or mistype stamps) are dropped, keeping
    the largest consistent set.
-3. **Rate model**: the time a turn takes is ``rate[speaker] * chars + pause`` (a per-speaker
-   speaking rate and a per-turn overhead), fitted by ridge-regularised least squares over the
-   intervals between anchors, shrunk towards the episode's uniform rate.  Between two anchors the
-   interval's real length is shared out in proportion to the model's predicted turn lengths, so the
-   anchors are hit exactly; after the last anchor (no duration in the feed) the model extrapolates,
-   which also estimates the episode's end.
+3. **Rate model**: the time a turn takes is ``rate * chars + pause`` (a speaking rate per
+   non-space character and a per-turn overhead), fitted by ridge-regularised least squares over
+   the intervals between anchors, shrunk towards the episode's uniform rate (:class:`RateConfig`
+   also allows per-speaker rates and word counts).  Between two anchors the interval's real
+   length is shared out in proportion to the model's predicted turn lengths, so the anchors are
+   hit exactly; after the last anchor (no duration in the feed) the model extrapolates, which also
+   estimates the episode's end.
 
-Length is counted in non-space characters (a syllable proxy: it beat words in the
-cross-validation).  ``uniform=True`` gives the baseline: every word takes the same time.
-:func:`cross_validate` is the leave-one-chapter-out measurement behind ``python -m ingest
-align-eval``.
+Which variant is used (:data:`DEFAULT_CONFIG`) was chosen on the 25-episode AXRP fixture by
+leave-one-episode-out selection over :data:`CONFIG_GRID` (``python -m ingest align-eval``).
+Characters beat words there, at chapter starts and, clearly, at the per-turn timestamps that
+newer transcripts write; per-speaker rates did not help: chapter intervals mix the speakers in
+similar proportions, so chapter anchors cannot tell their rates apart.  ``uniform=True`` gives
+the baseline: every word takes the same time.  :func:`cross_validate` is the leave-one-chapter-out
+measurement, :func:`turn_errors` the per-turn one.
 """
 
 from __future__ import annotations
@@ -37,7 +41,37 @@ from podlens.errors import PodlensError
 
 MATCH_THRESHOLD = 70.0
 MIN_SPEAKER_WORDS = 300  # speakers with fewer words share one "other" rate
-RIDGE = 0.5  # strength of the pull towards the uniform rate, relative to the data's scale
+
+
+@dataclass(frozen=True)
+class RateConfig:
+    """One variant of the rate model.  ``ridge`` is the pull towards the uniform rate, relative
+    to the data's scale; ``None`` fits nothing (one rate per ``unit`` for the whole episode)."""
+
+    unit: str = "chars"  # "chars" (non-space characters) or "words"
+    speakers: bool = False  # one rate per speaker with >= MIN_SPEAKER_WORDS words
+    pause: bool = True  # a fitted per-turn overhead
+    ridge: float | None = 0.1
+
+    @property
+    def name(self) -> str:
+        if self.ridge is None:
+            return f"uniform {self.unit}"
+        parts = [self.unit, "per-speaker" if self.speakers else "one rate"]
+        if self.pause:
+            parts.append("pause")
+        return f"{' + '.join(parts)}, ridge {self.ridge:g}"
+
+
+BASELINE_CONFIG = RateConfig("words", speakers=False, pause=False, ridge=None)
+PER_SPEAKER_CONFIG = RateConfig("chars", speakers=True, pause=True, ridge=0.5)  # the first model
+DEFAULT_CONFIG = RateConfig("chars", speakers=False, pause=True, ridge=0.1)
+CONFIG_GRID = tuple(
+    RateConfig(unit, speakers, pause, ridge)
+    for unit in ("words", "chars")
+    for speakers, pause, ridge in ((False, False, None), (False, True, 0.1), (False, True, 0.5),
+                                   (True, True, 0.1), (True, True, 0.5), (True, True, 2.0))
+)
 
 
 class AlignmentWarning(UserWarning):
@@ -146,22 +180,26 @@ def _chars(t: Turn) -> int:
 
 
 class RateModel:
-    """Predicted seconds per turn: ``rate[speaker group] * words + pause``."""
+    """Predicted seconds per turn: ``rate[speaker group] * length + pause``."""
 
-    def __init__(self, turns: list[Turn], uniform: bool = False) -> None:
-        self.uniform = uniform
+    def __init__(
+        self, turns: list[Turn], uniform: bool = False, config: RateConfig | None = None
+    ) -> None:
+        self.config = BASELINE_CONFIG if uniform else (config or DEFAULT_CONFIG)
+        self.uniform = self.config.ridge is None
         counts: Counter[str] = Counter()
         for t in turns:
             counts[t.speaker] += _words(t)  # group threshold in words either way
-        self.groups = sorted(s for s, w in counts.items() if w >= MIN_SPEAKER_WORDS)
+        self.groups = (sorted(s for s, w in counts.items() if w >= MIN_SPEAKER_WORDS)
+                       if self.config.speakers else [])
         self.index = {s: i for i, s in enumerate(self.groups)}
-        self.n_groups = len(self.groups) + 1  # + "other"
-        unit = _words if uniform else _chars
+        self.n_groups = len(self.groups) + 1  # + "other" (everyone, with one rate)
+        unit = _words if self.config.unit == "words" else _chars
         self.words = np.array([unit(t) for t in turns], dtype=float)
         feats = np.zeros((len(turns), self.n_groups + 1))
         for i, t in enumerate(turns):
             feats[i, self.index.get(t.speaker, self.n_groups - 1)] = self.words[i]
-            feats[i, -1] = 1.0 if self.words[i] > 0 else 0.0
+            feats[i, -1] = 1.0 if self.config.pause and self.words[i] > 0 else 0.0
         self.feats = feats
         self.theta = np.zeros(self.n_groups + 1)
 
@@ -174,14 +212,15 @@ class RateModel:
         X = np.array(rows) if rows else np.zeros((0, self.feats.shape[1]))
         y = np.array(ys)
         total_w = X[:, :-1].sum() if len(X) else 0.0
-        r0 = float(y.sum() / total_w) if total_w > 0 else (0.4 if self.uniform else 0.08)
+        r0 = float(y.sum() / total_w) if total_w > 0 else (
+            0.4 if self.config.unit == "words" else 0.08)
         prior = np.array([r0] * self.n_groups + [0.0])
         if self.uniform or len(X) < 2:
             self.theta = prior
             return self
         # ridge towards the prior, scaled per column so it is unit-free
         scale = np.sqrt((X**2).sum(axis=0)) + 1e-9
-        lam = RIDGE * np.ones_like(prior)
+        lam = float(self.config.ridge) * np.ones_like(prior)
         A = np.vstack([X, np.diag(np.sqrt(lam) * scale)])
         rhs = np.concatenate([y, np.sqrt(lam) * scale * prior])
         theta, *_ = np.linalg.lstsq(A, rhs, rcond=None)
@@ -242,6 +281,7 @@ def align(
     chapters: list[Chapter],
     duration: float | None,
     uniform: bool = False,
+    config: RateConfig | None = None,
 ) -> Alignment:
     """Fill ``start``/``end`` of every turn in place; returns what was used."""
     if not turns:
@@ -266,7 +306,7 @@ def align(
             "no feed chapter matches a transcript section: turns are placed uniformly",
             AlignmentWarning, stacklevel=2,
         )
-    model = RateModel(turns, uniform=uniform).fit(anchors)
+    model = RateModel(turns, uniform=uniform, config=config).fit(anchors)
     starts, end = place(turns, anchors, model)
     for i, t in enumerate(turns):
         t.start = round(float(starts[i]), 2)
@@ -274,7 +314,7 @@ def align(
     estimated = not duration
     total = float(duration) if duration else round(end, 2)
     return Alignment(total, estimated, matches, anchors,
-                     "uniform" if model.uniform else "per-speaker rates")
+                     "uniform" if model.uniform else model.config.name)
 
 
 @dataclass
@@ -297,6 +337,7 @@ def cross_validate(
     chapters: list[Chapter],
     duration: float | None,
     uniform: bool = False,
+    config: RateConfig | None = None,
 ) -> CVResult:
     """Leave one chapter anchor out, refit on the rest, predict its start; interior anchors only
     (a neighbour on both sides), so every prediction is an interpolation."""
@@ -307,7 +348,7 @@ def cross_validate(
         if held.label in ("<start>", "<end>"):
             continue
         rest = anchors[:k] + anchors[k + 1 :]
-        model = RateModel(turns, uniform=uniform).fit(rest)
+        model = RateModel(turns, uniform=uniform, config=config).fit(rest)
         a, b = anchors[k - 1], anchors[k + 1]
         c = model.costs(a.turn, b.turn)
         tot = c.sum()
@@ -316,3 +357,23 @@ def cross_validate(
         errors.append(abs(pred - held.time))
         labels.append(held.label)
     return CVResult(errors, labels)
+
+
+def turn_errors(
+    turns: list[Turn],
+    stamps: list[float | None],
+    sections: list[str],
+    chapters: list[Chapter],
+    duration: float | None,
+    uniform: bool = False,
+    config: RateConfig | None = None,
+) -> list[float]:
+    """|predicted - written| start of every turn whose transcript writes a timestamp, placing the
+    turns from the chapter anchors only (the stamps are never seen).  Turns pinned by an anchor
+    are left out: they are exact by construction."""
+    anchors, _ = build_anchors(turns, sections, chapters, duration)
+    model = RateModel(turns, uniform=uniform, config=config).fit(anchors)
+    starts, _ = place(turns, anchors, model)
+    pinned = {a.turn for a in anchors}
+    return [abs(float(starts[i]) - s) for i, s in enumerate(stamps)
+            if s is not None and i not in pinned]
