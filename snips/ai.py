@@ -1,0 +1,554 @@
+"""The AI part of a snip: a short title and 1-3 key takeaways for a quote.
+
+Two providers share one interface (:class:`Provider`):
+
+* :class:`LocalProvider` runs offline on the embedding model: KeyBERT keyphrases say what the
+  quote is about; the title is the best of a few extractive candidates (a question asked in the
+  quote, a "there's something ..." clause turned into a question, or the top keyphrases as a
+  topic); takeaways are the quote's most central, self-contained sentences picked with maximal
+  marginal relevance (MMR) so they do not repeat each other.
+* :class:`OpenAIProvider` asks any OpenAI-compatible ``/chat/completions`` endpoint for JSON
+  ``{"title": ..., "takeaways": [...]}``; configured by ``PODLENS_LLM_BASE_URL``,
+  ``PODLENS_LLM_API_KEY`` (optional for local servers) and ``PODLENS_LLM_MODEL``.
+
+:func:`provider_from_env` returns the LLM provider wrapped in :class:`FallbackProvider` when it is
+configured (any failure falls back to the local one and says why), else the local one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from podlens.errors import PodlensError
+from snips.window import clean_text, split_sentences
+
+MAX_TAKEAWAYS = 3
+MAX_TITLE_WORDS = 10
+
+FILLER_WORDS = {
+    "yeah", "like", "kind", "sort", "just", "really", "basically", "actually", "gonna", "thing",
+    "things", "stuff", "lot", "pretty", "okay", "ok", "um", "uh", "mean", "guess", "think",
+    "know", "going", "want", "way", "bit", "maybe", "probably", "somewhat", "sure", "right",
+    "ve", "ll", "re", "don", "didn", "doesn", "isn", "wasn", "got", "get", "say", "said",
+}  # fmt: skip
+_SMALL_WORDS = {
+    "a", "an", "the", "of", "in", "on", "to", "for", "and", "or", "at", "by", "vs", "as", "but",
+    "nor", "per",
+}  # fmt: skip
+_LEAD_FILLER_RE = re.compile(
+    r"^(?:(?:so|and|but|yeah|yes|okay|ok|well|right|now|also|like|um|uh|i mean|i guess|just|"
+    r"i think|you know|basically|actually|anyway)\b[,.]?\s+)+",
+    re.IGNORECASE,
+)
+_INNER_FILLER_RE = re.compile(
+    r",?\s*\b(?:kind of|sort of|you know|i mean|basically|like,)\s*(?=\w)", re.IGNORECASE
+)
+_REPEAT_RE = re.compile(r"\b(\w+)(?:,?\s+\1\b)+", re.IGNORECASE)
+_DANGLING_START = {
+    "this", "that", "it", "these", "those", "he", "she", "they", "which", "yes", "no", "here",
+    "there", "then", "also", "and", "but", "or", "because",
+}  # fmt: skip
+_THERE_RE = re.compile(r"\bthere(?:'s| is| are)\s+(?:just\s+|also\s+|really\s+)*(.+)", re.I)
+
+
+@dataclass
+class SnipContext:
+    """What a provider may know about the quote besides its text."""
+
+    episode_title: str = ""
+    podcast: str = ""
+    chapter: str = ""
+    speaker: str = ""
+
+
+@dataclass
+class Summary:
+    title: str
+    takeaways: list[str]
+    provider: str
+    fallback_reason: str | None = None
+    keyphrases: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "takeaways": list(self.takeaways),
+            "provider": self.provider,
+            "fallback_reason": self.fallback_reason,
+        }
+
+
+class ProviderError(Exception):
+    """A provider could not produce a usable summary (network, HTTP status, bad JSON)."""
+
+
+class Provider(Protocol):
+    name: str
+
+    def summarize(self, quote: str, context: SnipContext | None = None) -> Summary: ...
+
+
+# --------------------------------------------------------------------------- embedder
+
+_EMBEDDER: Any = None
+_EMB_LOCK = threading.Lock()
+
+
+def load_embedder() -> Any:
+    """The shared sentence-transformers model (``index.embed.load_embedder``), loaded once."""
+    global _EMBEDDER
+    with _EMB_LOCK:
+        if _EMBEDDER is None:
+            from index.embed import load_embedder as _load
+
+            _EMBEDDER = _load()
+        return _EMBEDDER
+
+
+def embed(model: Any, texts: list[str]) -> np.ndarray:
+    """L2-normalised embeddings (rows), so a dot product is a cosine similarity."""
+    if not texts:
+        dim = getattr(model, "get_embedding_dimension", None) or (
+            model.get_sentence_embedding_dimension
+        )
+        return np.zeros((0, dim()), dtype=np.float32)
+    vecs = model.encode(
+        list(texts), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+    )
+    return np.asarray(vecs, dtype=np.float32)
+
+
+def mmr(
+    relevance: np.ndarray,
+    sim: np.ndarray,
+    k: int,
+    lam: float = 0.7,
+    min_rel: float = 0.0,
+    max_sim: float = 1.0,
+) -> list[int]:
+    """Maximal marginal relevance: pick up to ``k`` indices, each relevant but unlike the picked.
+
+    ``relevance[i]`` scores item i; ``sim[i, j]`` is their similarity.  Items whose relevance is
+    under ``min_rel`` are never picked, nor items more similar than ``max_sim`` to one already
+    picked (near-paraphrases).
+    """
+    picked: list[int] = []
+    candidates = [i for i in range(len(relevance)) if relevance[i] >= min_rel]
+    while candidates and len(picked) < k:
+
+        def score(i: int) -> float:
+            redundancy = max((float(sim[i, j]) for j in picked), default=0.0)
+            return lam * float(relevance[i]) - (1 - lam) * redundancy
+
+        best = max(candidates, key=lambda i: (score(i), -i))
+        picked.append(best)
+        candidates = [i for i in candidates if i != best and float(sim[i, best]) <= max_sim]
+    return picked
+
+
+# --------------------------------------------------------------------------- text helpers
+
+
+def tidy_sentence(text: str) -> str:
+    """A spoken sentence made readable: leading fillers, hedges and stutters removed."""
+    s = clean_text(text)
+    s = _LEAD_FILLER_RE.sub("", s)
+    s = _INNER_FILLER_RE.sub(" ", s)
+    s = _REPEAT_RE.sub(r"\1", s)
+    s = re.sub(r"\s+([,.!?;:])", r"\1", re.sub(r"\s+", " ", s)).strip(" ,;:-")
+    if not s:
+        return s
+    s = s[0].upper() + s[1:]
+    if s[-1] not in ".!?":
+        s += "."
+    return s
+
+
+def title_case(text: str) -> str:
+    words = text.split()
+    out = []
+    for i, w in enumerate(words):
+        if any(c.isupper() for c in w) or not w[:1].isalpha():
+            out.append(w)  # keep "AdamW", "GPT-2", "'A"
+        elif i and w.lower() in _SMALL_WORDS:
+            out.append(w.lower())
+        else:
+            out.append(w[:1].upper() + w[1:])
+    return " ".join(out)
+
+
+def _surface_form(phrase: str, text: str) -> str:
+    """The phrase as it is written in ``text`` (KeyBERT lowercases: "adamw" -> "AdamW")."""
+    pattern = r"\b" + r"\W+".join(re.escape(w) for w in phrase.split()) + r"\b"
+    m = re.search(pattern, text, re.IGNORECASE)
+    return m.group(0) if m else phrase
+
+
+def _question_from_clause(clause: str) -> str | None:
+    """ "there's something weird about the optimizer" -> "Is There Something Weird About the
+    Optimizer?" (only the "there is/are" shape, which turns into a question without guessing)."""
+    m = _THERE_RE.search(clause)
+    if not m:
+        return None
+    rest = re.split(r"\s+(?:that|which|because|where|when|so)\s+|[,;:]", m.group(1))[0]
+    rest = re.sub(r"\s+we're using$|\s+we use$", "", rest.strip(" .!?"))
+    words = rest.split()
+    if not 2 <= len(words) <= MAX_TITLE_WORDS - 2:
+        return None
+    verb = "Are" if re.search(r"there are", m.group(0), re.I) else "Is"
+    return title_case(f"{verb} there {rest}") + "?"
+
+
+_NAME_RE = re.compile(r"(?<![.!?]\s)\b[A-Z][A-Za-z0-9]*[A-Z0-9][A-Za-z0-9-]*\b|\b[A-Z][a-z]+\b")
+
+
+def first_word(text: str) -> str:
+    """The first word, lowercase, without punctuation or a contraction ("It's" -> "it")."""
+    words = text.split()
+    return re.sub(r"\W", "", words[0].split("'")[0].split("’")[0].lower()) if words else ""
+
+
+def _limit_words(text: str, n: int) -> str:
+    words = text.split()
+    return text if len(words) <= n else " ".join(words[:n]).rstrip(",;:") + "…"
+
+
+# --------------------------------------------------------------------------- local provider
+
+
+_COMMON_VERBS = frozenset(
+    """be is are was were been being am do does did done doing have has had having make makes
+    made making get gets got getting go goes went going say says said saying see sees saw
+    seen take takes took taken give gives gave given use uses used using try tries tried
+    trying want wants wanted think thinks thought know knows knew mean means meant seem
+    seems seemed let lets look looks looked need needs needed find finds found call calls
+    called work works worked keep keeps kept put puts come comes came tell tells told feel
+    feels felt believe expect happen happens happened change changes changed track tracks
+    tracked point points start starts started reach reaches reached remove removed cross
+    crosses clean cleans cleaned matter matters lower lowers scale scales turn turns turned
+    show shows showed talk talks talked guess bunch""".split()  # noqa: SIM905
+)
+_WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9'\-]*[A-Za-z0-9]|[A-Za-z]|[,.;:!?()\[\]\"“”]")
+
+
+def _stem(word: str) -> str:
+    w = word.lower()
+    for suffix in ("ies", "es", "s"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
+            return w[: -len(suffix)]
+    return w
+
+
+def candidate_phrases(text: str, max_words: int = 3) -> dict[str, int]:
+    """RAKE-style candidate keyphrases (lowercase) with how often each occurs in ``text``."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    stop = ENGLISH_STOP_WORDS | FILLER_WORDS | _COMMON_VERBS
+    runs: list[list[str]] = [[]]
+    for tok in _WORD_RE.findall(text):
+        low = tok.lower()
+        is_break = (
+            not tok[0].isalnum()
+            or low in stop
+            or "'" in low
+            or (low.endswith("ly") and len(low) > 4)
+            or len(low) < 3
+        )
+        if is_break:
+            if runs[-1]:
+                runs.append([])
+        else:
+            runs[-1].append(low)
+    counts: dict[str, int] = {}
+    for run in runs:
+        for n in range(1, max_words + 1):
+            for i in range(len(run) - n + 1):
+                phrase = " ".join(run[i : i + n])
+                counts[phrase] = counts.get(phrase, 0) + 1
+    return counts
+
+
+class LocalProvider:
+    """Title and takeaways from the embedding model alone (no network, deterministic)."""
+
+    name = "local"
+
+    def __init__(self, embedder: Any = None) -> None:
+        self._embedder = embedder
+        self._kw: Any = None
+
+    @property
+    def embedder(self) -> Any:
+        if self._embedder is None:
+            self._embedder = load_embedder()
+        return self._embedder
+
+    def keyphrases(self, text: str, top_n: int = 5) -> list[tuple[str, float]]:
+        """Keyphrases of ``text`` as written there, best first, not repeating each other.
+
+        Candidates are runs of 1-3 content words (split at stop words, fillers, common verbs,
+        adverbs and punctuation, as in RAKE); KeyBERT ranks them by similarity to the text; a
+        phrase said more than once, or of two or three words, gets a small bonus; a phrase whose
+        words (stems) are all in better ones is dropped.
+        """
+        from keybert import KeyBERT
+
+        cands = candidate_phrases(text)
+        if not cands:
+            return []
+        if self._kw is None:
+            self._kw = KeyBERT(model=self.embedder)
+        try:
+            ranked = self._kw.extract_keywords(
+                text,
+                candidates=sorted(cands),
+                keyphrase_ngram_range=(1, 3),
+                top_n=len(cands),
+                stop_words=None,
+            )
+        except ValueError:  # nothing left to rank
+            return []
+        scored = sorted(
+            (
+                (p, float(sim) + 0.03 * min(cands.get(p, 1) - 1, 3) + 0.04 * p.count(" "))
+                for p, sim in ranked
+            ),
+            key=lambda ps: (-ps[1], ps[0]),
+        )
+        out: list[tuple[str, float]] = []
+        seen: set[str] = set()
+        for phrase, score in scored:
+            stems = {_stem(w) for w in phrase.split()}
+            if stems <= seen:
+                continue
+            seen |= stems
+            out.append((_surface_form(phrase, text), score))
+            if len(out) == top_n:
+                break
+        return out
+
+    def summarize(self, quote: str, context: SnipContext | None = None) -> Summary:
+        text = clean_text(quote)
+        if not text:
+            raise PodlensError("cannot summarise an empty quote")
+        # Speaker prefixes added for multi-speaker quotes are not content.
+        body = re.sub(r"(?m)^[^:\n]{1,40}:\s", "", quote)
+        sents = [s for s in split_sentences(body) if len(s.split()) >= 3] or [text]
+        phrases = self.keyphrases(text)
+        doc_vec = embed(self.embedder, [text])[0]
+        return Summary(
+            title=self._title(text, sents, phrases, doc_vec),
+            takeaways=self._takeaways(sents, phrases, doc_vec),
+            provider=self.name,
+            keyphrases=[p for p, _ in phrases],
+        )
+
+    def _title(
+        self, text: str, sents: list[str], phrases: list[tuple[str, float]], doc_vec: np.ndarray
+    ) -> str:
+        top = [p.lower() for p, _ in phrases[:3]]
+        candidates: list[str] = []
+        for s in sents:
+            s = tidy_sentence(s)
+            if s.endswith("?") and 3 <= len(s.split()) <= MAX_TITLE_WORDS:
+                candidates.append(title_case(s))
+            for clause in re.split(r"(?<=[,;])\s+", s):
+                q = _question_from_clause(clause)
+                if q:
+                    candidates.append(q)
+        # Question candidates must be on topic: mention one of the top keyphrases' words.
+        top_stems = {_stem(w) for p in top for w in p.split()}
+        candidates = list(
+            dict.fromkeys(
+                c for c in candidates if top_stems & {_stem(w) for w in re.findall(r"\w+", c)}
+            )
+        )
+        topic = self._topic_title(phrases, text)
+        if not candidates:
+            return topic
+        vecs = embed(self.embedder, [*candidates, topic])
+        scores = vecs @ doc_vec
+        best = int(np.argmax(scores[:-1]))
+        # A question reads better than a topic; prefer it unless clearly less on topic.
+        return candidates[best] if scores[best] >= scores[-1] - 0.1 else topic
+
+    @staticmethod
+    def _topic_title(phrases: list[tuple[str, float]], text: str) -> str:
+        if not phrases:
+            return title_case(_limit_words(tidy_sentence(text).rstrip("."), 6))
+        first = phrases[0][0]
+        for p, s in phrases[1:]:
+            overlap = set(p.lower().split()) & set(first.lower().split())
+            if not overlap and s >= 0.8 * phrases[0][1] and len((first + p).split()) <= 6:
+                return title_case(f"{first} and {p}")
+        return title_case(first)
+
+    def _takeaways(
+        self, sents: list[str], phrases: list[tuple[str, float]], doc_vec: np.ndarray
+    ) -> list[str]:
+        tidy = [tidy_sentence(s) for s in sents]
+        keep = [i for i, t in enumerate(tidy) if t and not t.endswith("?")] or list(
+            range(len(tidy))
+        )
+        cands = [tidy[i] for i in keep]
+        vecs = embed(self.embedder, cands)
+        rel = vecs @ doc_vec
+        top = [p.lower() for p, _ in phrases[:5]]
+        for i, c in enumerate(cands):
+            n = len(c.split())
+            low = c.lower()
+            rel[i] += 0.05 * sum(1 for p in top if p in low)
+            # Named things (AdamW, GPT-2) carry information a takeaway should keep.
+            rel[i] += 0.04 * min(2, len(set(_NAME_RE.findall(c[1:]))))
+            # The listener tapped for what they just heard: later sentences weigh a bit more.
+            rel[i] += 0.08 * keep[i] / max(1, len(tidy) - 1)
+            if first_word(c) in _DANGLING_START:
+                rel[i] -= 0.15  # needs the previous sentence to make sense
+            if n < 6:
+                rel[i] -= 0.3
+            elif n > 40:
+                rel[i] -= 0.2
+        best = float(rel.max())
+        picked = mmr(rel, vecs @ vecs.T, MAX_TAKEAWAYS, lam=0.6, min_rel=best - 0.25, max_sim=0.7)
+        out = [_limit_words(cands[i], 45) for i in sorted(picked)]
+        return [t if t[-1] in ".!?…" else t + "." for t in out]
+
+
+# --------------------------------------------------------------------------- OpenAI-compatible
+
+SYSTEM_PROMPT = (
+    "You write snips for a podcast app. Given a quote from an episode, answer with JSON only: "
+    '{"title": "...", "takeaways": ["...", "..."]}. The title says what the moment is about in '
+    "at most 8 words, as a question or a topic (e.g. 'Is There Something Weird About the "
+    "Optimizer?'). Give 1 to 3 takeaways: short sentences that stand alone without the quote, "
+    "faithful to what the speaker said, no new facts."
+)
+
+
+def _parse_summary_json(content: str) -> tuple[str, list[str]]:
+    text = content.strip()
+    fence = re.search(r"```(?:json)?\s*(.*?)```", text, re.S)
+    if fence:
+        text = fence.group(1).strip()
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        m = re.search(r"\{.*\}", text, re.S)
+        if not m:
+            raise ProviderError("the model's answer is not JSON") from None
+        try:
+            data = json.loads(m.group(0))
+        except json.JSONDecodeError as e:
+            raise ProviderError(f"the model's answer is not valid JSON: {e}") from None
+    if not isinstance(data, dict):
+        raise ProviderError("the model's JSON is not an object")
+    title = data.get("title")
+    takeaways = data.get("takeaways", data.get("key_takeaways"))
+    if not isinstance(title, str) or not title.strip():
+        raise ProviderError("the model's JSON has no title")
+    if isinstance(takeaways, str):
+        takeaways = [takeaways]
+    if not isinstance(takeaways, list) or not all(isinstance(t, str) for t in takeaways):
+        raise ProviderError("the model's JSON has no list of takeaways")
+    takeaways = [re.sub(r"\s+", " ", t).strip() for t in takeaways if t.strip()]
+    if not takeaways:
+        raise ProviderError("the model gave no takeaways")
+    return re.sub(r"\s+", " ", title).strip()[:120], takeaways[:MAX_TAKEAWAYS]
+
+
+class OpenAIProvider:
+    """Any endpoint speaking OpenAI's chat-completions protocol (OpenAI, vLLM, Ollama, ...)."""
+
+    name = "openai"
+
+    def __init__(
+        self, base_url: str, model: str, api_key: str | None = None, timeout: float = 30.0
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.api_key = api_key
+        self.timeout = timeout
+
+    @classmethod
+    def from_env(cls) -> OpenAIProvider | None:
+        base = os.environ.get("PODLENS_LLM_BASE_URL", "").strip()
+        model = os.environ.get("PODLENS_LLM_MODEL", "").strip()
+        if not base or not model:
+            return None
+        timeout = float(os.environ.get("PODLENS_LLM_TIMEOUT", "30"))
+        return cls(base, model, os.environ.get("PODLENS_LLM_API_KEY") or None, timeout)
+
+    def summarize(self, quote: str, context: SnipContext | None = None) -> Summary:
+        import requests
+
+        ctx = context or SnipContext()
+        user = "\n".join(
+            line
+            for line in (
+                f"Podcast: {ctx.podcast}" if ctx.podcast else "",
+                f"Episode: {ctx.episode_title}" if ctx.episode_title else "",
+                f"Chapter: {ctx.chapter}" if ctx.chapter else "",
+                f"Speaker: {ctx.speaker}" if ctx.speaker else "",
+                f"Quote:\n{quote}",
+            )
+            if line
+        )
+        payload = {
+            "model": self.model,
+            "temperature": 0,
+            "response_format": {"type": "json_object"},
+            "messages": [
+                {"role": "system", "content": SYSTEM_PROMPT},
+                {"role": "user", "content": user},
+            ],
+        }
+        headers = {"Content-Type": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        url = f"{self.base_url}/chat/completions"
+        try:
+            r = requests.post(url, json=payload, headers=headers, timeout=self.timeout)
+        except requests.RequestException as e:
+            raise ProviderError(f"cannot reach {url}: {type(e).__name__}") from e
+        if r.status_code != 200:
+            raise ProviderError(f"{url} answered HTTP {r.status_code}: {r.text[:200]}")
+        try:
+            content = r.json()["choices"][0]["message"]["content"]
+        except (ValueError, KeyError, IndexError, TypeError) as e:
+            raise ProviderError("the endpoint's answer is not a chat completion") from e
+        if not isinstance(content, str):
+            raise ProviderError("the chat completion has no text content")
+        title, takeaways = _parse_summary_json(content)
+        return Summary(title, takeaways, provider=f"{self.name}:{self.model}")
+
+
+class FallbackProvider:
+    """Try ``primary``; on any failure use ``fallback`` and record why in ``fallback_reason``."""
+
+    def __init__(self, primary: Provider, fallback: Provider) -> None:
+        self.primary = primary
+        self.fallback = fallback
+        self.name = f"{primary.name}|{fallback.name}"
+
+    def summarize(self, quote: str, context: SnipContext | None = None) -> Summary:
+        try:
+            return self.primary.summarize(quote, context)
+        except (ProviderError, PodlensError) as e:
+            reason = f"{self.primary.name} failed: {e}"
+        summary = self.fallback.summarize(quote, context)
+        summary.fallback_reason = reason
+        return summary
+
+
+def provider_from_env(embedder: Any = None) -> Provider:
+    """The LLM (falling back to local) when ``PODLENS_LLM_BASE_URL`` and ``_MODEL`` are set."""
+    local = LocalProvider(embedder)
+    remote = OpenAIProvider.from_env()
+    return FallbackProvider(remote, local) if remote else local

@@ -1,0 +1,513 @@
+"""Exports of the snip library: Obsidian, Readwise CSV, Notion (Markdown or API), JSON.
+
+Every export is a pure function of the snips (sorted by episode, start, end, id), so exporting
+the same library twice writes identical bytes.  Obsidian files are updated in place: the snips
+live between ``<!-- podlens:begin -->`` and ``<!-- podlens:end -->`` and are rewritten as a whole
+(keyed by the stable snip ids, so nothing is duplicated), while anything the user wrote after the
+block and any front-matter properties they added are kept.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import time
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from podlens.atomic import atomic_write_bytes, atomic_write_text
+from podlens.errors import PodlensError
+from podlens.links import fmt_time
+from snips.share import audio_link, fmt_seconds, snip_deep_link
+from snips.store import Snip
+
+FORMATS = ("obsidian", "readwise", "notion", "json")
+READWISE_COLUMNS = ["Highlight", "Title", "Author", "URL", "Note", "Location", "Date"]
+READWISE_MAX_HIGHLIGHT = 8191  # Readwise's limit on a highlight's text
+BEGIN = "<!-- podlens:begin -->"
+END = "<!-- podlens:end -->"
+
+
+def ordered(snips: Iterable[Snip]) -> list[Snip]:
+    return sorted(snips, key=lambda s: (s.episode, s.start, s.end, s.id))
+
+
+def by_episode(snips: Iterable[Snip]) -> dict[str, list[Snip]]:
+    groups: dict[str, list[Snip]] = {}
+    for s in ordered(snips):
+        groups.setdefault(s.episode, []).append(s)
+    return groups
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text or "").strip()
+
+
+def safe_filename(name: str, fallback: str = "episode") -> str:
+    """A file name every OS and Obsidian accept: no ``\\/:*?"<>|#^[]``, no leading dot."""
+    name = re.sub(r'[\\/:*?"<>|#^\[\]]+', " ", _one_line(name))
+    name = re.sub(r"\s+", " ", name).strip(" .")
+    return name[:120].rstrip(" .") or fallback
+
+
+def _blockquote(text: str) -> str:
+    lines = (text or "").strip().splitlines() or [""]
+    return "\n".join(f"> {line}".rstrip() for line in lines)
+
+
+def _tag_word(tag: str) -> str:
+    """A tag as one word (Obsidian's ``#tag``, Readwise's ``.tag``)."""
+    return re.sub(r"[^\w/-]+", "-", tag).strip("-") or "tag"
+
+
+def _heading_time(s: Snip) -> str:
+    return fmt_time(s.start)
+
+
+# --------------------------------------------------------------------------- Obsidian
+
+
+def _front_matter(snips: list[Snip], base_url: str | None) -> dict[str, Any]:
+    first = snips[0]
+    tags = sorted({"podcast", *(t for s in snips for t in s.tags)})
+    return {
+        "title": _one_line(first.episode_title) or first.episode,
+        "podcast": _one_line(first.podcast),
+        "episode": first.episode,
+        "url": snip_deep_link(first, base_url).split("&t=")[0],
+        "audio": first.audio_url or "",
+        "snips": len(snips),
+        "favourites": sum(1 for s in snips if s.favourite),
+        "updated": max(s.updated for s in snips) if snips else "",
+        "tags": tags,
+        "type": "podcast-episode",
+    }
+
+
+def obsidian_snip(s: Snip, base_url: str | None = None) -> str:
+    lines = [f"### [{_heading_time(s)}] {_one_line(s.title) or 'Snip'}", f"<!-- snip:{s.id} -->"]
+    lines.append(_blockquote(s.quote))
+    who = " · ".join(x for x in (_one_line(s.speaker), _one_line(s.chapter)) if x)
+    if who:
+        lines.append(f"> — {who}")
+    lines.append("")
+    if s.takeaways:
+        lines.append("**Key takeaways**")
+        lines.extend(f"- {_one_line(t)}" for t in s.takeaways)
+        lines.append("")
+    if s.note.strip():
+        lines.append("**Note:** " + s.note.strip().replace("\n", "  \n"))
+        lines.append("")
+    meta = [f"[Open in Podlens]({snip_deep_link(s, base_url)})"]
+    audio = audio_link(s.audio_url, s.start, s.end)
+    if audio:
+        meta.append(f"[Audio {fmt_time(s.start)}–{fmt_time(s.end)}]({audio})")
+    if s.favourite:
+        meta.append("⭐ favourite")
+    if s.tags:
+        meta.append(" ".join("#" + _tag_word(t) for t in s.tags))
+    lines.append(" · ".join(meta))
+    if audio:
+        lines += ["", f'<audio controls src="{audio}"></audio>']
+    return "\n".join(lines) + "\n"
+
+
+def obsidian_markdown(
+    snips: list[Snip], base_url: str | None = None, existing: str | None = None
+) -> str:
+    """One episode's Markdown note; ``existing`` (the file's current text) is updated in place."""
+    snips = ordered(snips)
+    if not snips:
+        raise PodlensError("no snips to export")
+    fm = _front_matter(snips, base_url)
+    user_tail = ""
+    if existing:
+        old_fm, body = _split_front_matter(existing)
+        for k, v in old_fm.items():  # properties the user added in Obsidian survive
+            fm.setdefault(k, v)
+        if END in body:
+            user_tail = body.split(END, 1)[1].lstrip("\n")
+    head = yaml.safe_dump(fm, allow_unicode=True, sort_keys=False, width=10_000)
+    body = [f"# {_one_line(snips[0].episode_title) or snips[0].episode}", "", BEGIN, ""]
+    for s in snips:
+        body += [obsidian_snip(s, base_url)]
+    body.append(END)
+    text = f"---\n{head}---\n\n" + "\n".join(body) + "\n"
+    if user_tail:
+        text += "\n" + user_tail
+    return text
+
+
+def _split_front_matter(text: str) -> tuple[dict[str, Any], str]:
+    m = re.match(r"---\n(.*?)\n---\n?(.*)\Z", text, re.S)
+    if not m:
+        return {}, text
+    try:
+        fm = yaml.safe_load(m.group(1)) or {}
+    except yaml.YAMLError:
+        fm = {}
+    return (fm if isinstance(fm, dict) else {}), m.group(2)
+
+
+def episode_filenames(groups: dict[str, list[Snip]]) -> dict[str, str]:
+    """``{episode id: "<Podcast>/<Episode title>.md"}``; the id is added where titles collide."""
+    names: dict[str, str] = {}
+    for episode, ep_snips in groups.items():
+        first = ep_snips[0]
+        names[episode] = (
+            f"{safe_filename(first.podcast, 'Podcasts')}/"
+            f"{safe_filename(first.episode_title, first.episode)}"
+        )
+    counts: dict[str, int] = {}
+    for n in names.values():
+        counts[n.lower()] = counts.get(n.lower(), 0) + 1
+    return {
+        ep: (f"{n} ({safe_filename(ep)})" if counts[n.lower()] > 1 else n) + ".md"
+        for ep, n in names.items()
+    }
+
+
+def export_obsidian(
+    snips: Iterable[Snip], out_dir: Path, base_url: str | None = None
+) -> list[Path]:
+    """Write ``out_dir/<Podcast>/<Episode>.md`` per episode, updating existing notes in place."""
+    written = []
+    groups = by_episode(snips)
+    names = episode_filenames(groups)
+    for episode, ep_snips in groups.items():
+        path = out_dir / names[episode]
+        existing = path.read_text(encoding="utf-8") if path.exists() else None
+        atomic_write_text(path, obsidian_markdown(ep_snips, base_url, existing))
+        written.append(path)
+    return written
+
+
+# --------------------------------------------------------------------------- Readwise
+
+
+def readwise_note(s: Snip) -> str:
+    """The Note column: title, takeaways, the user's note; tags as Readwise's ``.tag`` syntax."""
+    parts = [_one_line(s.title)]
+    parts += [f"• {_one_line(t)}" for t in s.takeaways]
+    if s.note.strip():
+        parts.append(s.note.strip())
+    if s.tags:
+        parts.append(" ".join("." + _tag_word(t) for t in s.tags))
+    return "\n".join(p for p in parts if p)
+
+
+def readwise_csv(snips: Iterable[Snip], base_url: str | None = None) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(READWISE_COLUMNS)
+    for s in ordered(snips):
+        quote = s.quote.strip()
+        if len(quote) > READWISE_MAX_HIGHLIGHT:
+            quote = quote[: READWISE_MAX_HIGHLIGHT - 1].rstrip() + "…"
+        w.writerow(
+            [
+                quote,
+                _one_line(s.episode_title) or s.episode,
+                _one_line(s.podcast),
+                snip_deep_link(s, base_url),
+                readwise_note(s),
+                str(int(s.start)),
+                s.created.replace("T", " ").rstrip("Z"),
+            ]
+        )
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------- Notion
+
+
+def notion_markdown(snips: list[Snip], base_url: str | None = None) -> str:
+    """One episode as Markdown that Notion's importer keeps whole: headings H1-H3 only."""
+    snips = ordered(snips)
+    if not snips:
+        raise PodlensError("no snips to export")
+    first = snips[0]
+    out = [f"# {_one_line(first.episode_title) or first.episode}", ""]
+    if first.podcast:
+        out += [f"Podcast: {_one_line(first.podcast)}", ""]
+    chapter = None
+    for s in snips:
+        if s.chapter and s.chapter != chapter:
+            chapter = s.chapter
+            out += [f"## {_one_line(chapter)}", ""]
+        out += [f"### [{_heading_time(s)}] {_one_line(s.title) or 'Snip'}", ""]
+        out += [_blockquote(s.quote), ""]
+        if s.speaker:
+            out += [f"— {_one_line(s.speaker)}", ""]
+        if s.takeaways:
+            out += ["**Key takeaways**", ""]
+            out += [f"- {_one_line(t)}" for t in s.takeaways] + [""]
+        if s.note.strip():
+            out += ["**Note:** " + _one_line(s.note), ""]
+        links = [f"[Open in Podlens]({snip_deep_link(s, base_url)})"]
+        audio = audio_link(s.audio_url, s.start, s.end)
+        if audio:
+            links.append(f"[Audio]({audio})")
+        if s.tags:
+            links.append("Tags: " + ", ".join(s.tags))
+        if s.favourite:
+            links.append("⭐")
+        out += [" · ".join(links), ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+_ZIP_DATE = (2000, 1, 1, 0, 0, 0)  # fixed, so the zip's bytes do not depend on the clock
+
+
+def notion_zip(snips: Iterable[Snip], base_url: str | None = None) -> bytes:
+    """One ``.md`` per episode in a zip (what Notion's Import → Markdown takes for several)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        groups = by_episode(snips)
+        names = episode_filenames(groups)
+        for episode, ep_snips in groups.items():
+            info = zipfile.ZipInfo(names[episode].split("/", 1)[1], date_time=_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, notion_markdown(ep_snips, base_url))
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def json_export(snips: Iterable[Snip]) -> str:
+    data = {"version": 1, "snips": [s.to_dict() for s in ordered(snips)]}
+    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+# --------------------------------------------------------------------------- files
+
+
+@dataclass
+class ExportResult:
+    format: str
+    paths: list[Path]
+    count: int
+
+
+def export(
+    snips: list[Snip], fmt: str, out: Path | None, base_url: str | None = None
+) -> ExportResult:
+    """Write an export to ``out`` (a file, or a folder for Obsidian); defaults per format."""
+    if fmt not in FORMATS:
+        raise PodlensError(f"unknown export format {fmt!r} (choose from {', '.join(FORMATS)})")
+    if not snips:
+        raise PodlensError("no snips to export (create one with: python -m snips create ...)")
+    if fmt == "obsidian":
+        out = out or Path("snips-obsidian")
+        if out.suffix == ".md":
+            groups = by_episode(snips)
+            if len(groups) > 1:
+                raise PodlensError("--out FILE.md takes one episode; give a folder or --episode")
+            existing = out.read_text(encoding="utf-8") if out.exists() else None
+            atomic_write_text(out, obsidian_markdown(snips, base_url, existing))
+            return ExportResult(fmt, [out], len(snips))
+        return ExportResult(fmt, export_obsidian(snips, out, base_url), len(snips))
+    if fmt == "readwise":
+        out = out or Path("snips-readwise.csv")
+        atomic_write_text(out, readwise_csv(snips, base_url))
+    elif fmt == "notion":
+        groups = by_episode(snips)
+        if out is None:
+            out = Path("snips-notion.md" if len(groups) == 1 else "snips-notion.zip")
+        if out.suffix == ".zip":
+            atomic_write_bytes(out, notion_zip(snips, base_url))
+        elif len(groups) > 1:
+            raise PodlensError("several episodes make several Notion pages: use --out FILE.zip")
+        else:
+            atomic_write_text(out, notion_markdown(snips, base_url))
+    else:
+        out = out or Path("snips.json")
+        atomic_write_text(out, json_export(snips))
+    return ExportResult(fmt, [out], len(snips))
+
+
+# --------------------------------------------------------------------------- Notion API
+
+NOTION_API = "https://api.notion.com/v1"
+NOTION_VERSION = "2022-06-28"
+NOTION_TEXT_LIMIT = 2000
+NOTION_BLOCKS_PER_REQUEST = 100
+
+
+def rich_text(text: str, link: str | None = None, bold: bool = False) -> list[dict[str, Any]]:
+    """Notion rich text, split into objects of at most 2,000 characters."""
+    chunks = [text[i : i + NOTION_TEXT_LIMIT] for i in range(0, len(text), NOTION_TEXT_LIMIT)]
+    out = []
+    for chunk in chunks or [""]:
+        obj: dict[str, Any] = {"type": "text", "text": {"content": chunk}}
+        if link:
+            obj["text"]["link"] = {"url": link}
+        if bold:
+            obj["annotations"] = {"bold": True}
+        out.append(obj)
+    return out
+
+
+def _block(kind: str, rt: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"object": "block", "type": kind, kind: {"rich_text": rt}}
+
+
+def notion_blocks(snips: list[Snip], base_url: str | None = None) -> list[dict[str, Any]]:
+    """The page body for one episode, as Notion blocks (same layout as the Markdown)."""
+    blocks: list[dict[str, Any]] = []
+    chapter = None
+    for s in ordered(snips):
+        if s.chapter and s.chapter != chapter:
+            chapter = s.chapter
+            blocks.append(_block("heading_2", rich_text(_one_line(chapter))))
+        title = f"[{_heading_time(s)}] {_one_line(s.title) or 'Snip'}"
+        blocks.append(_block("heading_3", rich_text(title)))
+        blocks.append(_block("quote", rich_text(s.quote.strip())))
+        if s.speaker:
+            blocks.append(_block("paragraph", rich_text(f"— {_one_line(s.speaker)}")))
+        for t in s.takeaways:
+            blocks.append(_block("bulleted_list_item", rich_text(_one_line(t))))
+        if s.note.strip():
+            blocks.append(
+                _block("paragraph", rich_text("Note: ", bold=True) + rich_text(s.note.strip()))
+            )
+        links = rich_text("Open in Podlens", link=snip_deep_link(s, base_url))
+        audio = audio_link(s.audio_url, s.start, s.end)
+        if audio and audio.startswith(("http://", "https://")):
+            links += rich_text(" · ") + rich_text(
+                f"Audio {fmt_seconds(s.start)}–{fmt_seconds(s.end)} s", link=audio
+            )
+        blocks.append(_block("paragraph", links))
+    return blocks
+
+
+class NotionClient:
+    """The few Notion API calls the push needs, paced to about 3 requests per second."""
+
+    def __init__(
+        self,
+        token: str,
+        base_url: str | None = None,
+        min_interval: float = 0.34,
+        timeout: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.token = token
+        self.base_url = (base_url or os.environ.get("NOTION_API_URL") or NOTION_API).rstrip("/")
+        self.min_interval = min_interval
+        self.timeout = timeout
+        self._sleep = sleep
+        self._last = 0.0
+        self.requests = 0
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        import requests
+
+        for attempt in range(4):
+            wait = self._last + self.min_interval - time.monotonic()
+            if wait > 0:
+                self._sleep(wait)
+            self._last = time.monotonic()
+            self.requests += 1
+            try:
+                r = requests.request(
+                    method,
+                    f"{self.base_url}{path}",
+                    json=body,
+                    timeout=self.timeout,
+                    headers={
+                        "Authorization": f"Bearer {self.token}",
+                        "Notion-Version": NOTION_VERSION,
+                        "Content-Type": "application/json",
+                    },
+                )
+            except requests.RequestException as e:
+                raise PodlensError(f"cannot reach Notion at {self.base_url}: {e}") from e
+            if r.status_code == 429 and attempt < 3:  # rate limited: wait as told, retry
+                self._sleep(min(float(r.headers.get("Retry-After", "1") or 1), 30.0))
+                continue
+            if r.status_code >= 400:
+                try:
+                    msg = r.json().get("message", r.text)
+                except ValueError:
+                    msg = r.text
+                raise PodlensError(f"Notion {method} {path} failed: HTTP {r.status_code}: {msg}")
+            return r.json() if r.content else {}
+        raise PodlensError("Notion kept answering 429 (rate limited); try again later")
+
+
+def push_notion(
+    snips: Iterable[Snip],
+    token: str,
+    parent_page_id: str,
+    data_dir: Path,
+    base_url: str | None = None,
+    api_url: str | None = None,
+    client: NotionClient | None = None,
+) -> dict[str, str]:
+    """One Notion page per episode under the parent page; returns ``{episode: page_id}``.
+
+    Re-pushing replaces the episode's page: the page pushed last time (remembered in
+    ``data_dir/notion_pages.json``) is archived and a fresh one created, so Notion never holds
+    two copies.  The first 100 blocks go with the page, the rest in requests of at most 100.
+    """
+    client = client or NotionClient(token, api_url)
+    state_path = Path(data_dir) / "notion_pages.json"
+    state: dict[str, str] = {}
+    if state_path.exists():
+        try:
+            state = json.loads(state_path.read_text(encoding="utf-8"))
+        except ValueError:
+            state = {}
+    pages: dict[str, str] = {}
+    for episode, ep_snips in by_episode(snips).items():
+        old = state.get(episode)
+        if old:
+            try:
+                client.call("PATCH", f"/pages/{old}", {"archived": True})
+            except PodlensError as e:
+                if "HTTP 404" not in str(e):  # already deleted by the user: fine
+                    raise
+        first = ep_snips[0]
+        blocks = notion_blocks(ep_snips, base_url)
+        page = client.call(
+            "POST",
+            "/pages",
+            {
+                "parent": {"page_id": parent_page_id},
+                "properties": {
+                    "title": {"title": rich_text(_one_line(first.episode_title) or first.episode)}
+                },
+                "children": blocks[:NOTION_BLOCKS_PER_REQUEST],
+            },
+        )
+        page_id = page.get("id")
+        if not page_id:
+            raise PodlensError("Notion created a page but returned no id")
+        for i in range(NOTION_BLOCKS_PER_REQUEST, len(blocks), NOTION_BLOCKS_PER_REQUEST):
+            client.call(
+                "PATCH",
+                f"/blocks/{page_id}/children",
+                {"children": blocks[i : i + NOTION_BLOCKS_PER_REQUEST]},
+            )
+        pages[episode] = page_id
+        state[episode] = page_id
+        atomic_write_text(state_path, json.dumps(state, indent=1, sort_keys=True))
+    return pages
+
+
+def notion_settings() -> tuple[str, str] | None:
+    """``(NOTION_TOKEN, NOTION_PARENT_PAGE_ID)`` when both are set, else None."""
+    token = os.environ.get("NOTION_TOKEN", "").strip()
+    parent = os.environ.get("NOTION_PARENT_PAGE_ID", "").strip()
+    return (token, parent) if token and parent else None

@@ -1,0 +1,197 @@
+"""Cut a snip's window out of an aligned episode, snapped to sentence boundaries.
+
+Alignment gives each :class:`~ingest.models.Turn` a start and an end on the audio clock; inside
+a turn we place sentences by word position (a sentence that starts at word 120 of a 300-word turn
+starts 40 % of the way through it).  A snip is what the listener just heard: by default the 60 s
+that end at the tap.  The raw window is then snapped so the quote starts and ends on whole
+sentences:
+
+* at the start, a sentence is kept when at least half of it (by time) lies inside the window;
+* at the end, the sentence being spoken at ``at + after`` is kept whole (the listener heard its
+  beginning and tapped because of it);
+* if nothing qualifies (a single very long sentence), the sentence at the tap is used.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from ingest.models import Episode
+from podlens.errors import PodlensError
+
+DEFAULT_BEFORE = 60.0
+DEFAULT_AFTER = 0.0
+
+_LINK_RE = re.compile(r"\[([^\]]+)\]\([^)]+\)")
+# A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace and
+# an opening capital, digit, quote or bracket; "..." inside a sentence does not end it.
+_SENT_END_RE = re.compile(r"(?<=[.!?])(?<!\.\.\.)[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+_ABBREV_RE = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|St|vs|etc|e\.g|i\.e|cf|Fig|al)\.$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    start: float
+    end: float
+    turn: int  # index of the turn in ``episode.turns``
+    speaker: str
+    chapter: str
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+@dataclass
+class Window:
+    """A snapped window: its sentences, where it lies, and the quote they make."""
+
+    start: float
+    end: float
+    sentences: list[Sentence] = field(default_factory=list)
+
+    @property
+    def speaker(self) -> str:
+        """The speaker with the most words in the window."""
+        counts: Counter[str] = Counter()
+        for s in self.sentences:
+            counts[s.speaker] += s.words
+        return counts.most_common(1)[0][0] if counts else ""
+
+    @property
+    def chapter(self) -> str:
+        """The chapter of the last sentence (where the listener was when they tapped)."""
+        return self.sentences[-1].chapter if self.sentences else ""
+
+    @property
+    def speakers(self) -> list[str]:
+        return list(dict.fromkeys(s.speaker for s in self.sentences))
+
+    @property
+    def quote(self) -> str:
+        """The verbatim text; when the speaker changes, each turn is prefixed by its speaker."""
+        if not self.sentences:
+            return ""
+        if len(self.speakers) == 1:
+            return _join_by_turn(self.sentences)
+        parts: list[str] = []
+        for turn_sents in _group_by_turn(self.sentences):
+            parts.append(f"{turn_sents[0].speaker}: " + " ".join(s.text for s in turn_sents))
+        return "\n\n".join(parts)
+
+
+def _group_by_turn(sents: list[Sentence]) -> list[list[Sentence]]:
+    groups: list[list[Sentence]] = []
+    for s in sents:
+        if groups and groups[-1][-1].turn == s.turn:
+            groups[-1].append(s)
+        else:
+            groups.append([s])
+    return groups
+
+
+def _join_by_turn(sents: list[Sentence]) -> str:
+    return "\n\n".join(" ".join(s.text for s in g) for g in _group_by_turn(sents))
+
+
+def clean_text(text: str) -> str:
+    """Turn text as spoken: Markdown links reduced to their words, whitespace collapsed."""
+    return re.sub(r"\s+", " ", _LINK_RE.sub(r"\1", text)).strip()
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split plain text into sentences (punctuation-based; keeps abbreviations together)."""
+    out: list[str] = []
+    for para in re.split(r"\n\s*\n", text):
+        para = clean_text(para)
+        if not para:
+            continue
+        pieces = _SENT_END_RE.split(para)
+        # re.split keeps no separators here (no groups), so re-join abbreviation splits.
+        buf = ""
+        for piece in pieces:
+            piece = piece.strip()
+            if not piece:
+                continue
+            buf = f"{buf} {piece}" if buf else piece
+            if not _ABBREV_RE.search(buf):
+                out.append(buf)
+                buf = ""
+        if buf:
+            out.append(buf)
+    return out
+
+
+def episode_sentences(episode: Episode) -> list[Sentence]:
+    """Every sentence of the aligned turns, with times interpolated by word position."""
+    out: list[Sentence] = []
+    for i, turn in enumerate(episode.turns):
+        if turn.start is None or turn.end is None:
+            continue
+        sents = split_sentences(turn.text)
+        total = sum(len(s.split()) for s in sents)
+        if not total:
+            continue
+        dur = max(0.0, turn.end - turn.start)
+        done = 0
+        for s in sents:
+            n = len(s.split())
+            start = turn.start + dur * done / total
+            done += n
+            end = turn.start + dur * done / total
+            out.append(Sentence(s, round(start, 2), round(end, 2), i, turn.speaker, turn.chapter))
+    return out
+
+
+def _require_sentences(episode: Episode, sentences: list[Sentence] | None) -> list[Sentence]:
+    sents = sentences if sentences is not None else episode_sentences(episode)
+    if not sents:
+        raise PodlensError(
+            f"episode {episode.id!r} has no aligned transcript (no turn has a start and end time)"
+        )
+    return sents
+
+
+def snap(
+    episode: Episode, start: float, end: float, sentences: list[Sentence] | None = None
+) -> Window:
+    """Snap the raw interval ``[start, end]`` to whole sentences (rules in the module doc)."""
+    if end < start:
+        raise PodlensError(f"window end {end:g}s is before its start {start:g}s")
+    sents = _require_sentences(episode, sentences)
+    last = sents[-1].end
+    start, end = max(0.0, start), min(end, last)
+    chosen = [
+        s for s in sents if s.start < end and (s.start + s.end) / 2 >= start and s.end > start
+    ]
+    if not chosen:
+        # The window lies inside one long sentence (or past the end): take the one at `end`.
+        at = min(end, last)
+        chosen = [next((s for s in sents if s.end >= at), sents[-1])]
+    return Window(chosen[0].start, chosen[-1].end, chosen)
+
+
+def snip_window(
+    episode: Episode,
+    at: float,
+    before: float = DEFAULT_BEFORE,
+    after: float = DEFAULT_AFTER,
+    sentences: list[Sentence] | None = None,
+) -> Window:
+    """The window a tap at ``at`` seconds captures: ``[at - before, at + after]``, snapped.
+
+    Widen it with a larger ``before``/``after``; move it by moving ``at``.
+    """
+    if before < 0 or after < 0:
+        raise PodlensError("--before and --after must be zero or more seconds")
+    if before + after <= 0:
+        raise PodlensError("a snip needs a window: --before plus --after must be more than 0 s")
+    if at < 0:
+        raise PodlensError(f"--at must be a time in the episode, got {at:g}s")
+    sents = _require_sentences(episode, sentences)
+    if at > sents[-1].end + 1:
+        raise PodlensError(f"--at {at:g}s is past the end of the transcript ({sents[-1].end:.0f}s)")
+    return snap(episode, at - before, at + after, sents)

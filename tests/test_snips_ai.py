@@ -1,0 +1,160 @@
+"""Titles and takeaways: local (embedding model) and an OpenAI-compatible endpoint; highlights."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+
+import pytest
+
+from ingest.pipeline import build_episode
+from snips.ai import (
+    FallbackProvider,
+    LocalProvider,
+    OpenAIProvider,
+    SnipContext,
+    load_embedder,
+    provider_from_env,
+)
+from snips.capture import create_snip
+from snips.highlights import best_moments
+from snips.window import episode_sentences
+from tests.conftest import EP19_FEED, EP19_MD
+from tests.support.httpserver import Route
+from tests.support.snips_data import make_episode
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return load_embedder()
+
+
+@pytest.fixture(scope="module")
+def ep19():
+    return build_episode(str(EP19_FEED), str(EP19_MD), episode=19)
+
+
+def _optimizer_tap(episode) -> float:
+    """A tap 20 s after Neel names AdamW (what the seed's snip captured)."""
+    sents = episode_sentences(episode)
+    adamw = next(s for s in sents if "AdamW" in s.text)
+    return adamw.end + 20
+
+
+def test_snip_at_the_optimizer_moment_of_episode_19_is_about_the_optimizer(ep19, embedder):
+    snip = create_snip(ep19, _optimizer_tap(ep19), provider=LocalProvider(embedder))
+    assert "AdamW" in snip.quote and snip.end - snip.start >= 50
+    assert snip.speaker == "Neel Nanda" and snip.chapter == "The suddenness of grokking"
+    assert 2 <= len(snip.title.split()) <= 10
+    assert re.search(r"optimi[sz]er|adam", snip.title, re.I), snip.title
+    assert 1 <= len(snip.takeaways) <= 3
+    joined = " ".join(snip.takeaways).lower()
+    assert "optimizer" in joined and ("weight decay" in joined or "adam" in joined), joined
+    assert all(t[0].isupper() and t[-1] in ".!?…" for t in snip.takeaways)
+    assert snip.provider == "local"
+
+
+def test_local_provider_is_deterministic_and_takeaways_do_not_repeat(embedder):
+    quote = (
+        "Induction heads are circuits that copy a token that followed an earlier copy of the "
+        "current token. Induction heads copy the token that came after the previous occurrence. "
+        "They form suddenly during training, in a phase change visible as a bump in the loss. "
+        "This phase change coincides with a big jump in in-context learning ability."
+    )
+    p = LocalProvider(embedder)
+    a, b = p.summarize(quote), p.summarize(quote)
+    assert a == b
+    assert "induction" in a.title.lower() or "heads" in a.title.lower(), a.title
+    # The two near-identical first sentences are redundant: MMR keeps at most one of them.
+    assert sum("copy" in t for t in a.takeaways) <= 1, a.takeaways
+
+
+def _chat_route(content: str, status: int = 200) -> Route:
+    body = {"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}]}
+    return Route(
+        handler=lambda req: (status, json.dumps(body).encode()), content_type="application/json"
+    )
+
+
+def test_openai_compatible_provider_sends_chat_completion_and_parses_json(http_server):
+    content = json.dumps({"title": "Why AdamW Matters", "takeaways": ["A.", "B.", "C.", "D."]})
+    http_server.add("/v1/chat/completions", _chat_route(f"```json\n{content}\n```"))
+    p = OpenAIProvider(http_server.url("/v1"), "tiny-model", api_key="k-123")
+    s = p.summarize("a quote", SnipContext(episode_title="Ep", chapter="Ch", speaker="Neel"))
+    assert (s.title, s.takeaways) == ("Why AdamW Matters", ["A.", "B.", "C."])
+    assert s.provider == "openai:tiny-model" and s.fallback_reason is None
+    req = http_server.requests[-1]
+    assert req.headers["Authorization"] == "Bearer k-123"
+    sent = req.json()
+    assert sent["model"] == "tiny-model" and sent["response_format"] == {"type": "json_object"}
+    assert [m["role"] for m in sent["messages"]] == ["system", "user"]
+    assert "a quote" in sent["messages"][1]["content"] and "Neel" in sent["messages"][1]["content"]
+
+
+@pytest.mark.parametrize(
+    ("route", "reason"),
+    [
+        (_chat_route("{}", status=500), "HTTP 500"),
+        (_chat_route("Sure! Here is a title: Optimizers"), "not JSON"),
+        (_chat_route(json.dumps({"title": "T", "takeaways": []})), "no takeaways"),
+        (Route(body=b"<html>", content_type="text/html"), "not a chat completion"),
+    ],
+)
+def test_llm_failures_fall_back_to_local_with_the_reason(
+    http_server, embedder, monkeypatch, route, reason
+):
+    http_server.add("/v1/chat/completions", route)
+    monkeypatch.setenv("PODLENS_LLM_BASE_URL", http_server.url("/v1"))
+    monkeypatch.setenv("PODLENS_LLM_MODEL", "m")
+    provider = provider_from_env(embedder)
+    assert isinstance(provider, FallbackProvider)
+    s = provider.summarize("AdamW uses weight decay in a principled way. Adam has momentum.")
+    assert s.provider == "local" and reason in (s.fallback_reason or ""), s.fallback_reason
+    assert s.title and s.takeaways
+
+
+def test_unreachable_llm_falls_back_and_unset_env_means_local(embedder, monkeypatch):
+    monkeypatch.delenv("PODLENS_LLM_BASE_URL", raising=False)
+    assert isinstance(provider_from_env(embedder), LocalProvider)
+    monkeypatch.setenv("PODLENS_LLM_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("PODLENS_LLM_MODEL", "m")
+    s = provider_from_env(embedder).summarize("Weight decay shrinks the weights every step.")
+    assert "cannot reach" in s.fallback_reason
+
+
+def test_best_moments_prefer_dense_self_contained_passages_and_spread_over_chapters():
+    filler = "Yeah. Right. Okay, sure. Mm-hm. I mean, yeah, kind of, you know."
+    idea_a = (
+        "Induction heads copy the token that followed an earlier occurrence of the current "
+        "token. They form in a sudden phase change during training. That phase change explains "
+        "most of the in-context learning we observe in small transformers."
+    )
+    idea_b = (
+        "Grokking happens because weight decay slowly removes the memorising circuit. The "
+        "generalising Fourier circuit was already forming underneath. Once memorisation is "
+        "cleaned up, test loss suddenly falls."
+    )
+    ep = make_episode(
+        [
+            ("Host", "Heads", filler, 0, 30),
+            ("Guest", "Heads", idea_a, 30, 90),
+            ("Host", "Heads", filler, 90, 120),
+            ("Host", "Grokking", filler, 120, 150),
+            ("Guest", "Grokking", idea_b, 150, 210),
+            ("Host", "Grokking", filler, 210, 240),
+        ]
+    )
+    moments = best_moments(ep, n=2, target=40)
+    assert [m.chapter for m in moments] == ["Heads", "Grokking"]
+    assert "Induction heads" in moments[0].quote and "Grokking happens" in moments[1].quote
+    assert all(m.speaker == "Guest" for m in moments)
+    assert moments[0].end <= moments[1].start
+
+
+def test_best_moments_of_episode_19_are_spread_and_do_not_overlap(ep19):
+    moments = best_moments(ep19, n=5)
+    assert len(moments) == 5
+    assert len({m.chapter for m in moments}) == 5
+    assert all(a.end <= b.start for a, b in itertools.pairwise(moments))
+    assert all(20 <= m.end - m.start <= 90 for m in moments)

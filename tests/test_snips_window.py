@@ -1,0 +1,83 @@
+"""The snip window: 60 s ending at the tap, snapped to whole sentences."""
+
+from __future__ import annotations
+
+import pytest
+
+from podlens.errors import PodlensError
+from snips.window import episode_sentences, snap, snip_window, split_sentences
+from tests.support.snips_data import make_episode
+
+# Turn 1: 10 words in 0-100 s -> 10 s per word.  Sentences of 2, 3 and 5 words.
+# Turn 2: another speaker, 100-160 s, two sentences of 3 words each (10 s per word).
+EP = make_episode(
+    [
+        ("Ann", "Intro", "One two. Three four five. Six seven eight nine ten.", 0.0, 100.0),
+        ("Bob", "Main", "Alpha beta gamma. Delta epsilon zeta!", 100.0, 160.0),
+    ]
+)
+
+
+def test_sentence_times_are_interpolated_by_word_position_within_the_turn():
+    s = episode_sentences(EP)
+    assert [(x.text, x.start, x.end) for x in s] == [
+        ("One two.", 0.0, 20.0),
+        ("Three four five.", 20.0, 50.0),
+        ("Six seven eight nine ten.", 50.0, 100.0),
+        ("Alpha beta gamma.", 100.0, 130.0),
+        ("Delta epsilon zeta!", 130.0, 160.0),
+    ]
+    assert [x.speaker for x in s] == ["Ann", "Ann", "Ann", "Bob", "Bob"]
+
+
+def test_default_window_is_the_minute_ending_at_the_tap_snapped_to_sentences():
+    # Raw window 55-115 s.  "Six..." (50-100) has its midpoint (75) inside -> kept whole;
+    # "Alpha..." (100-130) is being spoken at the tap -> kept whole.
+    w = snip_window(EP, at=115)
+    assert (w.start, w.end) == (50.0, 130.0)
+    assert [s.text for s in w.sentences] == ["Six seven eight nine ten.", "Alpha beta gamma."]
+    assert w.quote == "Ann: Six seven eight nine ten.\n\nBob: Alpha beta gamma."
+    assert w.chapter == "Main"  # where the listener was at the tap
+    assert w.speaker == "Ann"  # most words
+
+
+def test_sentence_mostly_before_the_window_is_dropped():
+    # Raw 40-100: "Three four five." is 20-50, midpoint 35 < 40 -> out.
+    w = snip_window(EP, at=100, before=60)
+    assert [s.text for s in w.sentences] == ["Six seven eight nine ten."]
+
+
+def test_window_widens_with_before_and_after():
+    narrow = snip_window(EP, at=115, before=10)
+    wide = snip_window(EP, at=115, before=100, after=30)
+    assert narrow.start >= wide.start and narrow.end <= wide.end
+    assert (wide.start, wide.end) == (20.0, 160.0)
+
+
+def test_window_inside_one_long_sentence_takes_that_sentence():
+    w = snip_window(EP, at=80, before=5)
+    assert [s.text for s in w.sentences] == ["Six seven eight nine ten."]
+
+
+def test_snap_moves_a_window_to_new_times():
+    w = snap(EP, 125, 160)
+    assert [s.text for s in w.sentences] == ["Delta epsilon zeta!"]
+    assert w.quote == "Delta epsilon zeta!"
+
+
+def test_bad_windows_are_clear_errors():
+    with pytest.raises(PodlensError, match="past the end"):
+        snip_window(EP, at=500)
+    with pytest.raises(PodlensError, match="zero or more"):
+        snip_window(EP, at=50, before=-1)
+    with pytest.raises(PodlensError, match="more than 0"):
+        snip_window(EP, at=50, before=0, after=0)
+    unaligned = make_episode([("A", "c", "Hello there.", 0.0, 1.0)])
+    unaligned.turns[0].start = None
+    with pytest.raises(PodlensError, match="no aligned transcript"):
+        snip_window(unaligned, at=1)
+
+
+def test_sentence_splitting_keeps_abbreviations_and_markdown_link_words():
+    text = "See [AdamW](https://arxiv.org/abs/1711.05101), e.g. this one. Dr. Smith agrees? Yes."
+    assert split_sentences(text) == ["See AdamW, e.g. this one.", "Dr. Smith agrees?", "Yes."]
