@@ -1,0 +1,322 @@
+"""The app in a real browser: `streamlit run app.py` + Debian's Chromium driven by Playwright.
+
+Episode 19 is ingested from ../shared with its enclosure pointing at a generated silent WAV served
+on 127.0.0.1 with HTTP Range support (without it Chromium cannot seek and ``currentTime`` stays 0).
+Screenshots of each page at desktop and phone widths (and dark mode) go to tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EP19_FEED, EP19_MD, REPO
+from tests.support.app_data import feed_with_enclosure, ingest_ep19, write_silence_wav
+from tests.support.httpserver import FixtureServer, Route
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = REPO / "tests" / "artifacts"
+AUDIO_SECONDS = 4 * 3600 + 15 * 60  # covers the episode's ~3 h 53 min
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+QUESTION = "why does the choice of optimizer like AdamW matter for grokking"
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(
+        f"Chromium not installed ({CHROMIUM} missing): apt-get install chromium",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_http(url: str, timeout: float, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"{url} not up after {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory):
+    tmp = tmp_path_factory.mktemp("browser")
+    wav = write_silence_wav(tmp / "ep19.wav", AUDIO_SECONDS)
+    with FixtureServer() as srv:
+        audio_url = srv.add("/audio/ep19.wav", Route(file=wav, content_type="audio/wav"))
+        feed = feed_with_enclosure(EP19_FEED, audio_url, tmp / "feed-19.xml")
+        data = tmp / "data"
+        ingest_ep19(data, feed, EP19_MD)
+        port = _free_port()
+        env = {
+            **os.environ,
+            "PODLENS_DATA_DIR": str(data),
+            "PYTHONPATH": str(REPO),
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+        }
+        log = (tmp / "streamlit.log").open("wb")
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+                "--server.fileWatcherType",
+                "none",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            _wait_http(base + "/_stcore/health", 90, proc)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport=DESKTOP)
+    p = ctx.new_page()
+    p.set_default_timeout(60_000)
+    yield p
+    ctx.close()
+
+
+def _shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(600)  # let layout settle after the last rerun
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
+
+
+def _wait_idle(page) -> None:
+    """Until Streamlit has finished the current run (the status widget says so)."""
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000
+    )
+    page.wait_for_timeout(300)
+
+
+def _audio_at(page, t: float, tol: float = 2.0) -> float:
+    """Wait until the page's <audio> is seekable and positioned within ``tol`` of ``t``."""
+    page.wait_for_function(
+        """([t, tol]) => { const a = document.querySelector('audio');
+             return !!a && a.readyState >= 1 && Math.abs(a.currentTime - t) <= tol; }""",
+        arg=[t, tol],
+        timeout=60_000,
+    )
+    return page.evaluate("document.querySelector('audio').currentTime")
+
+
+# Scroll the page's scroll container (Streamlit's main area, or the document) by ``dy`` pixels.
+SCROLL_PAGE = """(dy) => {
+  let p = document.querySelector('.st-key-pl_player').parentElement;
+  while (p && !(p.scrollHeight > p.clientHeight + 4 &&
+                /(auto|scroll)/.test(getComputedStyle(p).overflowY))) p = p.parentElement;
+  (p || document.scrollingElement).scrollBy(0, dy);
+  return p ? (p.getAttribute('data-testid') || p.className) : 'document';
+}"""
+
+
+NOW_IN_VIEW = """() => { const el = document.getElementById('pl-now'); if (!el) return false;
+  const r = el.getBoundingClientRect();
+  return r.top >= 0 && r.bottom <= window.innerHeight + r.height; }"""
+WHERE_IS_NOW = """() => { const el = document.getElementById('pl-now');
+  if (!el) return 'no #pl-now';
+  const box = el.closest('[class*="st-key-pl_transcript_"]'); const r = el.getBoundingClientRect();
+  return {top: r.top, bottom: r.bottom, inner: window.innerHeight, n: document.querySelectorAll(
+    '#pl-now').length, box: box && [box.className, box.scrollTop, box.scrollHeight,
+    box.clientHeight], scripts: document.querySelectorAll('[data-pl-scroll]').length}; }"""
+
+
+def _seconds(stamp: str) -> int:
+    secs = 0
+    for part in stamp.split(":"):
+        secs = secs * 60 + int(part)
+    return secs
+
+
+def _ask(page, base: str, question: str) -> None:
+    page.goto(base + "/")
+    box = page.get_by_placeholder(re.compile("optimizer"))
+    box.fill(question)
+    box.press("Enter")
+    page.locator(".st-key-pl_result_0").wait_for(timeout=120_000)
+    _wait_idle(page)
+
+
+def _result_start(page, i: int) -> int:
+    text = page.locator(f".st-key-pl_result_{i}").inner_text()
+    m = re.search(r"\b(\d+:\d{2}:\d{2}|\d+:\d{2})\b", text)
+    assert m, text
+    return _seconds(m.group(1))
+
+
+def test_search_then_play_from_here_seeks_the_audio_to_the_result(page, app_url):
+    _ask(page, app_url, QUESTION)
+    start = _result_start(page, 0)
+    page.locator(".st-key-pl_result_0").get_by_role("button", name="Play from here").click()
+    got = _audio_at(page, start)
+    assert abs(got - start) <= 2
+    q = dict(re.findall(r"[?&]([^=&]+)=([^&]*)", page.url))
+    assert q["episode"] == "axrp-19" and int(q["t"]) == start
+    # The transcript around the moment is shown with the current turn marked.
+    assert page.locator("#pl-now").count() == 1
+    _shot(page, "search-desktop")
+    page.set_viewport_size(PHONE)
+    _shot(page, "search-phone")
+
+
+def test_deep_link_opens_the_episode_at_that_second(page, app_url):
+    t = 7182
+    page.goto(f"{app_url}/?episode=axrp-19&t={t}")
+    page.locator(".st-key-pl_player audio").wait_for()
+    got = _audio_at(page, t)
+    assert abs(got - t) <= 2
+    assert "/episode" in page.url and "t=7182" in page.url
+    now = page.locator("#pl-now")
+    now.wait_for()
+    # The current turn is scrolled into view inside the transcript box.
+    try:
+        page.wait_for_function(NOW_IN_VIEW, timeout=20_000)
+    except sync_api.TimeoutError:
+        pytest.fail(f"current turn not scrolled into view: {page.evaluate(WHERE_IS_NOW)}")
+    assert "1:59:" in now.inner_text() or "1:58:" in now.inner_text()
+    _wait_idle(page)
+    _shot(page, "episode-desktop")
+    page.set_viewport_size(PHONE)
+    page.wait_for_timeout(500)
+    _shot(page, "episode-phone")
+    # The player stays on top at phone width while the page scrolls under it.
+    scroller = page.evaluate(SCROLL_PAGE, 1500)
+    page.wait_for_timeout(500)
+    title = page.get_by_role("heading", name=re.compile("Mechanistic Interpretability")).first
+    assert title.bounding_box()["y"] < 0, f"page did not scroll ({scroller})"
+    box = page.locator(".st-key-pl_player").bounding_box()
+    assert box is not None and 0 <= box["y"] < 120, box
+    _shot(page, "episode-phone-scrolled")
+
+
+def test_warm_pages_render_within_five_seconds(page, app_url):
+    page.goto(f"{app_url}/?episode=axrp-19&t=3000")  # warms caches, like a running app
+    page.locator("#pl-now").wait_for()
+    for url, ready in [
+        (f"{app_url}/?episode=axrp-19&t=7182", "#pl-now"),
+        (f"{app_url}/library", ".st-key-pl_ep_axrp-19"),
+        (f"{app_url}/?q=induction+heads", ".st-key-pl_result_0"),
+    ]:
+        started = time.monotonic()
+        page.goto(url)
+        page.locator(ready).wait_for(timeout=30_000)
+        took = time.monotonic() - started
+        assert took < 5, f"{url} took {took:.1f} s"
+
+
+def test_chapter_click_moves_the_player_and_back_returns(page, app_url):
+    page.goto(f"{app_url}/?episode=axrp-19&t=100")
+    _audio_at(page, 100)
+    _wait_idle(page)
+    chapters = page.locator(".st-key-pl_chapters")
+    chapters.get_by_role("button", name=re.compile("Induction heads$")).click()
+    _audio_at(page, _seconds("1:59:42"))
+    assert "t=7182" in page.url
+    _wait_idle(page)
+    page.go_back()
+    _audio_at(page, 100)
+    assert "t=100" in page.url
+
+
+def test_library_and_dark_mode_screenshots(browser, app_url):
+    for name, size, scheme in [
+        ("library-desktop", DESKTOP, "light"),
+        ("library-phone", PHONE, "light"),
+        ("episode-dark", DESKTOP, "dark"),
+        ("search-dark-phone", PHONE, "dark"),
+    ]:
+        ctx = browser.new_context(viewport=size, color_scheme=scheme)
+        p = ctx.new_page()
+        p.set_default_timeout(60_000)
+        if name.startswith("library"):
+            p.goto(app_url + "/library")
+            p.get_by_text("Mechanistic Interpretability").first.wait_for()
+        elif name.startswith("episode"):
+            p.goto(app_url + "/?episode=axrp-19&t=3000")
+            p.locator("#pl-now").wait_for()
+        else:
+            p.goto(app_url + "/?q=induction+heads&episode=axrp-19&t=7182")
+            p.locator(".st-key-pl_result_0").wait_for(timeout=120_000)
+        _wait_idle(p)
+        _shot(p, name)
+        ctx.close()
+
+
+def test_where_am_i_moves_the_transcript_and_link_to_the_live_position(page, app_url):
+    page.goto(f"{app_url}/?episode=axrp-19&t=100")
+    _audio_at(page, 100)
+    _wait_idle(page)
+    page.evaluate("document.querySelector('audio').currentTime = 5000")  # as if listening on
+    page.get_by_role("button", name="Where am I?").click()
+    page.wait_for_function("() => /[?&]t=(499[89]|5000)\\b/.test(location.search)")
+    _wait_idle(page)
+    assert abs(page.evaluate("document.querySelector('audio').currentTime") - 5000) <= 2
+    head = page.locator("#pl-now .pl-time").inner_text()
+    assert _seconds(head) <= 5000 and 5000 - _seconds(head) < 600

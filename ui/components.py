@@ -1,0 +1,381 @@
+"""Streamlit pieces shared by the pages: player, transcript, chapters, result cards, library."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from index.store import EpisodeSummary
+from ingest.models import Episode
+from podlens.links import fmt_time
+from ui import hooks
+from ui.moments import (
+    NOW_ID,
+    chapter_index_at,
+    transcript_html,
+    turn_index_at,
+    turns_around,
+)
+from ui.player_time import live_time_button
+from ui.render import (
+    esc,
+    fmt_date,
+    fmt_duration,
+    highlight_html,
+    md_link,
+    md_text,
+    notes_markdown,
+    safe_url,
+)
+from ui.state import set_moment, share_link
+
+EPISODE_PAGE = "app_pages/episode.py"
+
+_AUDIO_TYPES = {
+    ".mp3": "audio/mpeg",
+    ".m4a": "audio/mp4",
+    ".aac": "audio/aac",
+    ".ogg": "audio/ogg",
+    ".opus": "audio/ogg",
+    ".wav": "audio/wav",
+}
+
+# The page's look: readable marks and a "now" turn in light and dark themes (translucent
+# colours over whatever the theme's background is), the player bar kept on screen.
+CSS = """
+<style>
+.pl-transcript { font-size: 0.98rem; line-height: 1.55; }
+.pl-transcript p { margin: 0 0 0.45rem 0; }
+.pl-section-title { font-size: 1.02rem; margin: 1.1rem 0 0.4rem 0; padding: 0; }
+.pl-turn { padding: 0.35rem 0.6rem; border-left: 3px solid transparent; border-radius: 4px; }
+.pl-turn.pl-now { border-left-color: #ff8c00; background: rgba(255, 165, 0, 0.14); }
+.pl-turn-head { font-size: 0.86rem; margin-bottom: 0.1rem; }
+.pl-time { font-variant-numeric: tabular-nums; opacity: 0.8; margin-right: 0.35rem;
+  text-decoration: none; }
+a.pl-time:hover { text-decoration: underline; }
+.pl-transcript mark, .pl-passage mark { background: rgba(255, 200, 0, 0.38); color: inherit;
+  padding: 0 1px; border-radius: 2px; }
+.pl-passage { line-height: 1.55; margin: 0.15rem 0 0.35rem 0; }
+.pl-meta { font-size: 0.85rem; opacity: 0.8; }
+/* Sticky on the layout wrapper Streamlit puts around the keyed container (the container alone
+   is exactly as tall as its wrapper, so it would have no room to stick). */
+[data-testid="stLayoutWrapper"]:has(> .st-key-pl_player), .st-key-pl_player {
+  position: sticky; top: 3.75rem; z-index: 90; }
+.st-key-pl_player { padding: 0.35rem 0 0.5rem 0; background: var(--pl-bg);
+  border-bottom: 1px solid rgba(128, 128, 128, 0.25); }
+.st-key-pl_player audio { width: 100%; }
+[data-testid="stMainBlockContainer"] { padding-top: 4rem; }
+.st-key-pl_chapters button p { text-align: left; }
+@media (max-width: 640px) {
+  /* Phone: the transcript right under the player, the chapter list after it and shorter. */
+  [data-testid="stColumn"]:has(.st-key-pl_tcol) { order: -1; }
+  .st-key-pl_chapters { max-height: 340px !important; height: auto !important; }
+  [data-testid="stMarkdownContainer"] h2 { font-size: 1.45rem; }
+  h1 { font-size: 2rem !important; }
+  [data-testid="stMainBlockContainer"] { padding-top: 3.5rem; }
+}
+</style>
+"""
+
+# The player bar's background must be the theme's (it covers the page scrolling under it): read
+# it from the app root, whatever the theme (light, dark, custom), and follow theme switches.
+BG_SCRIPT = """<script>
+(function () {
+  function sync() {
+    var app = document.querySelector('.stApp');
+    if (!app) return;
+    var bg = getComputedStyle(app).backgroundColor;
+    if (bg && bg !== 'rgba(0, 0, 0, 0)') document.documentElement.style.setProperty('--pl-bg', bg);
+  }
+  sync();
+  if (!window.__plBgTimer) window.__plBgTimer = setInterval(sync, 1000);
+})();
+</script>"""
+
+
+def inject_css() -> None:
+    try:
+        dark = (st.context.theme.type or "") == "dark"
+    except Exception:  # no browser context under AppTest
+        dark = False
+    bg = "#171614" if dark else "#ffffff"  # until the script below reads the real one
+    st.html(CSS.replace("</style>", f":root {{ --pl-bg: {bg}; }}\n</style>"))
+    st.html(BG_SCRIPT, unsafe_allow_javascript=True)
+
+
+def audio_type(url: str) -> str:
+    path = url.split("?", 1)[0].lower()
+    for ext, mime in _AUDIO_TYPES.items():
+        if path.endswith(ext):
+            return mime
+    return "audio/mpeg"
+
+
+def _jump(episode_id: str, t: float | None) -> None:
+    set_moment(episode_id, t, autoplay=True)
+
+
+def link_popover(link: str, label: str = "Link", key: str | None = None) -> None:
+    """A small popover holding the copyable deep link (``st.code`` has a copy button)."""
+    with st.popover(f":material/link: {label}", help="Copy a link to this moment"):
+        st.code(link, language=None, wrap_lines=True)
+
+
+# -- player -------------------------------------------------------------------------------------
+
+
+def player(ep: Episode, t: float | None, *, autoplay: bool = False) -> None:
+    """The player bar: audio at ``t``, where that is (chapter, speaker), link, extension actions.
+
+    Drawn at the top of the page and kept there while scrolling (sticky), also at phone width."""
+    t0 = float(t or 0.0)
+    with st.container(key="pl_player"):
+        url = safe_url(ep.audio_url)
+        if url:
+            st.audio(url, format=audio_type(url), start_time=int(t0), autoplay=autoplay)
+        else:
+            st.warning("The feed gives no playable audio link for this episode.")
+        now = None
+        ci = chapter_index_at(ep.chapters, t0)
+        ti = turn_index_at(ep.turns, t0)
+        bits = [f"**{fmt_time(t0)}**"]
+        if ci is not None:
+            bits.append(md_text(ep.chapters[ci].title))
+        if ti is not None:
+            bits.append(md_text(ep.turns[ti].speaker))
+        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+            st.markdown(" · ".join(bits), width="content")
+            now = live_time_button(
+                "Where am I?",
+                key="pl_whereami",
+                help="Move the transcript, chapter and link to where you are listening",
+            )
+            link_popover(share_link(ep.id, t0))
+            hooks.render("player_actions", episode=ep, t=t0)
+    if now is not None and abs(now - t0) >= 1:
+        set_moment(ep.id, now, autoplay=False)
+        st.rerun()
+
+
+# -- transcript ---------------------------------------------------------------------------------
+
+
+def _scroll_script(t: float | None) -> None:
+    """Scroll the transcript box (not the page) so the current turn is in view."""
+    st.html(
+        f"""<span data-pl-scroll="{esc(t)}" style="display:none"></span>
+<script>
+(function () {{
+  // Keep the current turn in view while the transcript box lays out (fonts, wrapping), for a
+  // few seconds or until the listener scrolls it themselves.
+  var started = Date.now(), touched = false, hooked = null;
+  function go() {{
+    var el = document.getElementById("{NOW_ID}");
+    var box = el && el.closest('[class*="st-key-pl_transcript_"]');
+    if (box && box !== hooked) {{
+      hooked = box;
+      ["wheel", "touchstart", "keydown", "mousedown"].forEach(function (ev) {{
+        box.addEventListener(ev, function () {{ touched = true; }}, {{ passive: true }});
+      }});
+    }}
+    if (box && box.scrollHeight > box.clientHeight + 4 && !touched) {{
+      var off = el.getBoundingClientRect().top - box.getBoundingClientRect().top;
+      if (off < 0 || off > box.clientHeight * 0.6) {{
+        box.scrollTop = Math.max(0, box.scrollTop + off - box.clientHeight / 4);
+      }}
+    }}
+    if (!touched && Date.now() - started < 8000) setTimeout(go, 150);
+  }}
+  go();
+}})();
+</script>""",
+        unsafe_allow_javascript=True,
+        width="stretch",
+    )
+
+
+def transcript(
+    ep: Episode,
+    t: float | None,
+    terms: list[str] | tuple[str, ...] = (),
+    *,
+    height: int = 560,
+    around: bool = False,
+) -> None:
+    """The transcript (whole, or ``around`` ``t``), grouped by section, ``t``'s turn marked."""
+    cur = turn_index_at(ep.turns, t) if t is not None else None
+    only = turns_around(ep.turns, t) if (around and t is not None) else None
+
+    def link_for(s: float) -> str:
+        return share_link(ep.id, s)
+
+    body = transcript_html(ep, cur, terms, link_for, only=only)
+    with st.container(height=height, key=f"pl_transcript_{'ctx' if around else 'full'}"):
+        st.html(body)
+    if cur is not None:
+        _scroll_script(t)
+
+
+# -- chapters -----------------------------------------------------------------------------------
+
+
+def chapters(ep: Episode, t: float | None) -> None:
+    """Clickable chapter list (sets the player time), the playing chapter marked, each with a
+    copyable deep link and any extension actions (e.g. a chapter's demo)."""
+    current = chapter_index_at(ep.chapters, t) if t is not None else None
+    if not ep.chapters:
+        st.caption("The feed gives no chapters for this episode.")
+        return
+    for i, ch in enumerate(ep.chapters):
+        with st.container(horizontal=True, vertical_alignment="center", gap="small", wrap=False):
+            label = f"{fmt_time(ch.start)}  {ch.title}"
+            st.button(
+                label.replace("[", "(").replace("]", ")"),
+                key=f"pl_ch_{i}",
+                type="primary" if i == current else "tertiary",
+                on_click=_jump,
+                args=(ep.id, ch.start),
+                help=f"Play from {fmt_time(ch.start)}",
+            )
+            st.markdown(f"[:material/link:]({share_link(ep.id, ch.start)})", width="content")
+            hooks.render("chapter_actions", episode=ep, chapter=ch, index=i)
+
+
+# -- episode header, notes, writings ------------------------------------------------------------
+
+
+def episode_meta_line(
+    podcast: str | None,
+    published: str | None,
+    duration: float | None,
+    chapters: int | None,
+    estimated: bool = False,
+) -> str:
+    bits = []
+    if podcast:
+        bits.append(md_text(podcast))
+    if published:
+        bits.append(md_text(fmt_date(published)))
+    if duration:
+        bits.append(("≈ " if estimated else "") + fmt_duration(duration))
+    if chapters:
+        bits.append(f"{chapters} chapters")
+    return " · ".join(bits)
+
+
+def show_notes(ep: Episode) -> None:
+    if ep.show_notes.strip():
+        st.markdown(notes_markdown(ep.show_notes))
+    else:
+        st.caption("The feed has no show notes for this episode.")
+    if ep.transcript_url and safe_url(ep.transcript_url):
+        st.markdown("Transcript: " + md_link(ep.transcript_url, ep.transcript_url))
+
+
+def writings(ep: Episode) -> None:
+    """The "Writings we discuss" panel: each referenced work with its link, and chips that play the
+    moments where it comes up."""
+    works = [r for r in ep.references if r.kind != "link"]
+    if not works:
+        st.caption("No referenced papers or articles were found for this episode.")
+        return
+    for wi, ref in enumerate(works):
+        with st.container(border=True):
+            st.markdown(f"**{md_link(ref.title or ref.url, ref.url)}**")
+            meta = []
+            if ref.authors:
+                shown = ", ".join(ref.authors[:6]) + (" et al." if len(ref.authors) > 6 else "")
+                meta.append(md_text(shown))
+            if ref.published:
+                meta.append(md_text(fmt_date(ref.published)))
+            if ref.status == "failed":
+                meta.append("couldn't fetch" + (f": {md_text(ref.error)}" if ref.error else ""))
+            if meta:
+                st.caption(" · ".join(meta))
+            if ref.abstract:
+                with st.expander("Abstract"):
+                    st.markdown(md_text(ref.abstract))
+            times = sorted({round(m.start) for m in ref.mentions if m.start is not None})
+            if times:
+                with st.container(horizontal=True, gap="small"):
+                    st.caption("mentioned at", width="content")
+                    for s in times[:12]:
+                        st.button(
+                            fmt_time(s),
+                            key=f"pl_ref_{wi}_{s}",
+                            on_click=_jump,
+                            args=(ep.id, float(s)),
+                            help=f"Play from {fmt_time(s)}",
+                        )
+
+
+# -- search results -----------------------------------------------------------------------------
+
+
+def result_card(r: Any, terms: list[str], idx: int, *, q: str | None = None) -> None:
+    """One search hit: where it is (time · speaker · chapter), the passage with the question's
+    words marked, Play from here, open in the episode, a copyable link. Paper passages are
+    labelled as such and link to the paper."""
+    with st.container(border=True, key=f"pl_result_{idx}"):
+        if r.kind == "paper":
+            title = md_link(r.title or r.url, r.url)
+            st.markdown(f":violet-badge[:material/description: Paper] **{title}**")
+            if r.chapter:
+                st.caption(md_text(r.chapter))
+        else:
+            bits = [f"**{fmt_time(r.start)}**"]
+            if r.speaker:
+                bits.append(md_text(r.speaker))
+            if r.chapter:
+                bits.append(md_text(r.chapter))
+            st.markdown(":blue-badge[:material/graphic_eq: Episode] " + " · ".join(bits))
+        st.html(f'<div class="pl-passage">{highlight_html(r.text, terms)}</div>')
+        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+            if r.start is not None:
+                st.button(
+                    "Play from here",
+                    icon=":material/play_arrow:",
+                    key=f"pl_play_{idx}",
+                    type="primary",
+                    on_click=_jump,
+                    args=(r.episode, r.start),
+                )
+                st.page_link(
+                    EPISODE_PAGE,
+                    label="Open in episode",
+                    icon=":material/open_in_new:",
+                    query_params={"episode": r.episode, "t": str(int(r.start))},
+                )
+                link_popover(share_link(r.episode, r.start, q))
+            elif r.kind == "paper":
+                st.caption("Not mentioned at a known time in the episode.")
+            hooks.render("result_actions", result=r)
+
+
+# -- library ------------------------------------------------------------------------------------
+
+
+def blurb(text: str, limit: int = 260) -> str:
+    """The first paragraph of show notes, cut at a word near ``limit`` characters."""
+    first = next((p.strip() for p in (text or "").split("\n") if len(p.strip()) > 40), "")
+    if len(first) <= limit:
+        return first
+    return first[:limit].rsplit(" ", 1)[0] + "…"
+
+
+def library(items: list[EpisodeSummary], notes: dict[str, str] | None = None) -> None:
+    """Episode cards: title (opens the episode), podcast · date · duration · chapters, blurb."""
+    for s in items:
+        with st.container(border=True, key=f"pl_ep_{s.id}"):
+            st.page_link(
+                EPISODE_PAGE,
+                label=f"**{md_text(s.title)}**",
+                icon=":material/play_circle:",
+                query_params={"episode": s.id},
+            )
+            st.caption(episode_meta_line(s.podcast, s.published, s.duration, s.chapters))
+            text = blurb((notes or {}).get(s.id, ""))
+            if text:
+                st.markdown(md_text(text))
+            hooks.render("library_actions", summary=s)

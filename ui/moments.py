@@ -1,0 +1,163 @@
+"""Pure logic behind the pages: where a moment falls, grouping, and the transcript's HTML.
+
+Nothing here imports Streamlit, so the behaviour the pages rely on is tested directly.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ingest.models import Chapter, Episode, Turn
+from podlens.links import fmt_time
+from ui.render import esc, linkify_html
+
+NOW_ID = "pl-now"  # the DOM id of the highlighted turn (scrolled into view)
+
+
+def parse_t(value: object) -> float | None:
+    """A ``t`` query parameter as seconds: ``"7182"``, ``"7182.5"``, ``"1:59:42"``, ``"59:42"``,
+    ``"1h59m42s"``; ``None`` for anything else (negative, empty, garbage)."""
+    if value is None:
+        return None
+    s = str(value).strip().lower()
+    if not s:
+        return None
+    try:
+        if re.fullmatch(r"\d+(\.\d+)?", s):
+            return float(s)
+        if re.fullmatch(r"\d+(:\d{1,2}){1,2}", s):
+            secs = 0.0
+            for part in s.split(":"):
+                secs = secs * 60 + int(part)
+            return secs
+        m = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?", s)
+        if m and any(m.groups()):
+            h, mi, se = (int(g) if g else 0 for g in m.groups())
+            return float(h * 3600 + mi * 60 + se)
+    except ValueError:
+        return None
+    return None
+
+
+def clamp_t(t: float | None, duration: float | None) -> float | None:
+    if t is None:
+        return None
+    t = max(0.0, t)
+    if duration:
+        t = min(t, max(0.0, duration - 1))
+    return t
+
+
+def turn_index_at(turns: Sequence[Turn], t: float | None) -> int | None:
+    """Index of the turn being spoken at ``t`` (the last turn starting at or before it)."""
+    if t is None or not turns:
+        return None
+    starts = [tu.start if tu.start is not None else 0.0 for tu in turns]
+    i = bisect_right(starts, t) - 1
+    return max(0, i)
+
+
+def chapter_index_at(chapters: Sequence[Chapter], t: float | None) -> int | None:
+    """Index of the feed chapter playing at ``t``."""
+    if t is None or not chapters:
+        return None
+    i = bisect_right([c.start for c in chapters], t) - 1
+    return max(0, i)
+
+
+def turns_around(
+    turns: Sequence[Turn], t: float, before: float = 45, after: float = 150
+) -> list[tuple[int, Turn]]:
+    """The turns heard from ``t - before`` to ``t + after`` (at least the current one)."""
+    cur = turn_index_at(turns, t)
+    if cur is None:
+        return []
+    out = []
+    for i, tu in enumerate(turns):
+        s = tu.start or 0.0
+        e = tu.end if tu.end is not None else s
+        if i == cur or (e >= t - before and s <= t + after):
+            out.append((i, tu))
+    return out
+
+
+@dataclass
+class Section:
+    """A transcript section (heading as written) and its turns, with the time it starts."""
+
+    title: str
+    start: float | None
+    turns: list[tuple[int, Turn]] = field(default_factory=list)
+
+
+def sections(turns: Sequence[Turn]) -> list[Section]:
+    """Consecutive turns grouped by their transcript section, in reading order."""
+    out: list[Section] = []
+    for i, tu in enumerate(turns):
+        if not out or out[-1].title != tu.chapter:
+            out.append(Section(tu.chapter, tu.start))
+        out[-1].turns.append((i, tu))
+    return out
+
+
+def group_by_episode(results: Iterable[Any]) -> list[tuple[str, str, list[Any]]]:
+    """Search results grouped as ``(episode id, episode title, results)``; groups ordered by
+    their best result, results keep the ranker's order."""
+    groups: dict[str, tuple[str, list[Any]]] = {}
+    for r in results:
+        key = getattr(r, "episode", None) or ""
+        title = getattr(r, "episode_title", None) or key
+        groups.setdefault(key, (title, []))[1].append(r)
+    return [(k, title, rs) for k, (title, rs) in groups.items()]
+
+
+def transcript_html(
+    episode: Episode,
+    current: int | None,
+    terms: Sequence[str] = (),
+    link_for: Callable[[float], str] | None = None,
+    only: Sequence[tuple[int, Turn]] | None = None,
+) -> str:
+    """The transcript as HTML: sections with their start time, speaker turns with a timestamp
+    that links to that moment, the ``current`` turn marked (``id="pl-now"``), turn links kept as
+    links (http(s) only), query ``terms`` highlighted. All text is escaped.
+
+    ``only`` limits it to some turns (the context around a search hit)."""
+    chosen = list(only) if only is not None else list(enumerate(episode.turns))
+    parts: list[str] = ['<div class="pl-transcript">']
+    last_section = None
+    for i, tu in chosen:
+        if tu.chapter != last_section:
+            if last_section is not None:
+                parts.append("</section>")
+            last_section = tu.chapter
+            stamp = fmt_time(tu.start)
+            parts.append(
+                f'<section class="pl-section"><h4 class="pl-section-title">'
+                f'<span class="pl-time">{esc(stamp)}</span> {esc(tu.chapter)}</h4>'
+            )
+        cls = "pl-turn pl-now" if i == current else "pl-turn"
+        ident = f' id="{NOW_ID}"' if i == current else ""
+        stamp = fmt_time(tu.start)
+        if link_for is not None and tu.start is not None:
+            time_html = (
+                f'<a class="pl-time" href="{esc(link_for(tu.start))}" target="_self" '
+                f'title="Play from {esc(stamp)}">{esc(stamp)}</a>'
+            )
+        else:
+            time_html = f'<span class="pl-time">{esc(stamp)}</span>'
+        body = linkify_html(tu.text, [(lk.text, lk.url) for lk in tu.links], terms)
+        paras = "".join(f"<p>{p}</p>" for p in body.split("\n") if p.strip())
+        parts.append(
+            f'<div class="{cls}"{ident} data-start="{esc(tu.start)}">'
+            f'<div class="pl-turn-head">{time_html} <b class="pl-speaker">{esc(tu.speaker)}</b>'
+            f"</div>{paras}</div>"
+        )
+    if last_section is not None:
+        parts.append("</section>")
+    parts.append("</div>")
+    return "".join(parts)
