@@ -1,12 +1,16 @@
-"""The Snips page renders the library, filters it and edits through the store (AppTest)."""
+"""The Snips page (library, filters, edits) and the player's Snip / Adjust controls (AppTest)."""
 
 from __future__ import annotations
 
+import shutil
+
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from snips.store import SnipStore
 from tests.conftest import REPO
 from tests.support.snips_data import awkward_snip
+from ui import player_time
 
 
 def test_snips_page_lists_filters_and_favourites(tmp_path, monkeypatch):
@@ -29,3 +33,91 @@ def test_snips_page_lists_filters_and_favourites(tmp_path, monkeypatch):
     fav.click().run()
     assert store.get(a.id).favourite is True
     assert not at.exception
+
+
+# -- the player's Snip controls on the episode page ---------------------------------------------
+
+LIVE = 11705.0  # where the listener is: episode 19, in the optimizer / weight-decay discussion
+
+
+@pytest.fixture
+def ep19_copy(app_data_dir, tmp_path):
+    """A private copy of the ingested episode-19 data dir (snips get written into it)."""
+    d = tmp_path / "data"
+    shutil.copytree(app_data_dir, d)
+    return d
+
+
+def _episode_app(monkeypatch, data_dir, t: str = "11700") -> AppTest:
+    monkeypatch.setenv("PODLENS_DATA_DIR", str(data_dir))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=240)
+    at.query_params["episode"] = "axrp-19"
+    at.query_params["t"] = t
+    return at
+
+
+def _tap_live(monkeypatch, live: float | None):
+    """Stand in for the browser: the Snip component's click reports ``live`` once."""
+    real = player_time.live_time_button
+    taps = [live]
+
+    def fake(label, key, help="", **kw):
+        if key == "pl_snip" and taps:
+            real(label, key, help, **kw)  # still drawn, with its shortcut and fallback
+            return taps.pop()
+        return real(label, key, help, **kw)
+
+    monkeypatch.setattr(player_time, "live_time_button", fake)
+
+
+def test_player_bar_draws_snip_and_adjust_without_errors(monkeypatch, ep19_copy):
+    at = _episode_app(monkeypatch, ep19_copy).run()
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]  # the hook passes t=..., not current_time
+    assert at.number_input(key="snip_axrp-19_at").value == 11700.0
+    assert at.button(key="snip_axrp-19_save").label == "Save snip"
+
+
+def test_one_tap_snips_the_minute_that_ends_at_the_live_position(monkeypatch, ep19_copy):
+    _tap_live(monkeypatch, LIVE)
+    at = _episode_app(monkeypatch, ep19_copy).run()
+    assert not at.exception and not at.error
+    snips = SnipStore(ep19_copy).list()
+    assert len(snips) == 1
+    s = snips[0]
+    # ~60 s that end at the tap, snapped to sentences (not the URL's t=11700).
+    assert s.episode == "axrp-19" and abs(s.end - LIVE) < 25 and 35 <= s.end - s.start <= 100
+    assert s.title and s.quote and s.takeaways
+    toast = at.toast[0].value
+    assert s.title.split()[0] in toast and "Open in Snips" in toast
+    # The Adjust popover now starts from the tap and offers to change that snip.
+    assert at.number_input(key="snip_axrp-19_at").value == round(LIVE)
+    assert at.button(key="snip_axrp-19_update").label == "Update this snip"
+    assert any(m.value == f"**{s.title}**" for m in at.markdown)
+
+
+def test_adjust_widens_the_last_snip_in_place(monkeypatch, ep19_copy):
+    _tap_live(monkeypatch, LIVE)
+    at = _episode_app(monkeypatch, ep19_copy).run()
+    first = SnipStore(ep19_copy).list()[0]
+    at.slider(key="snip_axrp-19_before").set_value(120)
+    at.text_input(key="snip_axrp-19_tags").input("optimizers")
+    at.button(key="snip_axrp-19_update").click().run()
+    assert not at.exception and not at.error
+    snips = SnipStore(ep19_copy).list()
+    assert len(snips) == 1, "the snip was replaced, not duplicated"
+    s = snips[0]
+    assert s.start < first.start - 30 and abs(s.end - first.end) < 25
+    assert s.tags == ["optimizers"] and s.created == first.created
+
+
+def test_adjust_saves_a_new_snip_with_note_and_tags(monkeypatch, ep19_copy):
+    at = _episode_app(monkeypatch, ep19_copy, t="7200").run()
+    at.number_input(key="snip_axrp-19_at").set_value(7230.0)
+    at.text_input(key="snip_axrp-19_note").input("induction heads, finally")
+    at.text_input(key="snip_axrp-19_tags").input("heads, circuits")
+    at.button(key="snip_axrp-19_save").click().run()
+    assert not at.exception and not at.error
+    (s,) = SnipStore(ep19_copy).list()
+    assert abs(s.end - 7230) < 25
+    assert s.note == "induction heads, finally" and s.tags == ["circuits", "heads"]
