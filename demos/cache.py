@@ -1,0 +1,120 @@
+"""Per-configuration run folders, atomic saves, cross-process locks and a background runner.
+
+Layout: ``data_dir/demos/<demo>/<config hash>/`` holds ``config.json``, ``result.json`` (written
+last, atomically: its presence means the run finished), ``state.pt`` (latest weights + optimiser
+for resuming) and, for grokking, ``checkpoints/<step>.pt``. A ``.lock`` file (``filelock``, an
+OS-level lock) makes sure only one process or thread trains a given configuration at a time, so
+two users of the app never write into each other's folder; readers need no lock because every
+file is replaced atomically.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from filelock import FileLock, Timeout
+
+from podlens.atomic import atomic_write_bytes, atomic_write_json
+from podlens.config import data_dir as default_data_dir
+from podlens.errors import PodlensError
+
+# Bump when a change to the training code makes old cached results stale.
+CACHE_VERSION = 1
+
+
+def config_hash(demo: str, cfg: Any) -> str:
+    """A short stable hash of a demo's config dataclass (what the cache folder is named after)."""
+    payload = {"demo": demo, "version": CACHE_VERSION, "config": dataclasses.asdict(cfg)}
+    blob = json.dumps(payload, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def run_dir(demo: str, cfg: Any, data_dir: str | Path | None = None) -> Path:
+    """``data_dir/demos/<demo>/<hash>``; created, with ``config.json`` for humans."""
+    d = default_data_dir(data_dir) / "demos" / demo / config_hash(demo, cfg)
+    d.mkdir(parents=True, exist_ok=True)
+    if not (d / "config.json").exists():
+        atomic_write_json(d / "config.json", {"demo": demo, **dataclasses.asdict(cfg)})
+    return d
+
+
+def run_lock(directory: Path, wait: float = 0.0) -> FileLock:
+    """Acquire the training lock of a run folder, or raise PodlensError if someone holds it."""
+    lock = FileLock(str(directory / ".lock"))
+    try:
+        lock.acquire(timeout=wait)
+    except Timeout:
+        raise PodlensError(
+            f"this configuration is already training in another session ({directory.name}); "
+            "wait for it to finish and its results will show here"
+        ) from None
+    return lock
+
+
+def save_torch(path: Path, obj: Any) -> None:
+    """``torch.save`` through an atomic write."""
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def load_torch(path: Path) -> Any:
+    return torch.load(path, map_location="cpu", weights_only=False)
+
+
+def load_json(path: Path) -> Any | None:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+
+
+class BackgroundRun:
+    """Run ``fn(on_record=..., stop=...)`` in a daemon thread and expose its progress.
+
+    ``records`` grows as the training reports metric dicts (read it from the UI thread: appends
+    are atomic in CPython); ``stop()`` asks it to finish early (it saves and returns a partial
+    result); ``result`` / ``error`` are set when the thread ends.
+    """
+
+    def __init__(self, fn: Callable[..., Any], name: str = "demo"):
+        self.records: list[dict[str, Any]] = []
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.started = time.time()
+        self._stop = threading.Event()
+        self._fn = fn
+        self.thread = threading.Thread(target=self._run, name=f"podlens-{name}", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.result = self._fn(on_record=self.records.append, stop=self._stop)
+        except BaseException as e:  # reported to the UI, not raised in a thread nobody joins
+            self.error = e
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def done(self) -> bool:
+        return not self.thread.is_alive()
+
+    def join(self, timeout: float | None = None) -> Any:
+        self.thread.join(timeout)
+        if self.error is not None:
+            raise self.error
+        return self.result
