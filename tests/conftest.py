@@ -43,3 +43,17 @@ def app_data_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         d = tmp_path_factory.mktemp("app-data")
         ingest_ep19(d, EP19_FEED, EP19_MD)
         return d
+
+
+# -- the index's fixtures (owner: index) --------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def ep19_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir with episode 19 ingested (real feed + markdown from ../shared, no paper
+    fetching) and indexed, built once per session.  Treat it as read-only."""
+    from ingest.pipeline import ingest
+
+    d = tmp_path_factory.mktemp("ep19-data")
+    ingest(feed=str(EP19_FEED), transcript=str(EP19_MD), episode=19, data_dir=d, no_papers=True)
+    return d

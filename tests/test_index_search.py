@@ -1,0 +1,154 @@
+"""Search on the real episode 19 index: known answers, the CLI's JSON contract, eval output."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from index.evaluate import hit_offset, normalize_words
+from index.search import Searcher, tokenize
+
+REPO = Path(__file__).resolve().parent.parent
+EVAL = REPO / "tests" / "eval" / "axrp19.jsonl"
+FIELDS = {
+    "episode",
+    "episode_title",
+    "kind",
+    "start",
+    "end",
+    "speaker",
+    "chapter",
+    "text",
+    "score",
+    "link",
+}
+
+
+def run_cli(*args: str, data_dir: Path | None = None) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "index", *args]
+    if data_dir is not None:
+        cmd += ["--data-dir", str(data_dir)]
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
+    return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def searcher(ep19_data_dir: Path) -> Searcher:
+    return Searcher(ep19_data_dir)
+
+
+def test_tokenizer_keeps_technical_terms_whole():
+    assert "adamw" in tokenize("We used AdamW here")
+    assert "s4" in tokenize("the S4 paper")
+    assert "solu" in tokenize("SoLU activations")
+    assert {"gpt", "2", "gpt2"} <= set(tokenize("GPT-2 Small"))
+    assert tokenize("What does Neel say about it?", query=True) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("Which optimizer did the grokking experiments use?", "we're using AdamW"),
+        ("why does the S4 paper worry him", "recent paper called S4"),
+        ("what's Neel's twitter handle", "NeelNanda5"),
+        ("which modulus did he use for modular addition", "mod 113"),
+        ("how do you spot induction heads in an attention heat map", "diagonal stripe"),
+    ],
+)
+def test_search_finds_known_answers_in_episode_19(searcher: Searcher, question, answer):
+    results = searcher.search(question, k=5)
+    assert any(hit_offset(r.text, answer) is not None for r in results), [
+        r.text[:80] for r in results
+    ]
+
+
+def test_results_are_distinct_moments_with_deep_links(searcher: Searcher):
+    results = searcher.search("how does an induction head work", k=5)
+    assert len(results) == 5
+    for r in results:
+        d = r.to_dict()
+        assert set(d) == FIELDS
+        assert d["episode"] == "axrp-19" and d["kind"] == "transcript"
+        assert d["link"] == f"/?episode=axrp-19&t={int(r.start)}"
+        assert 0 <= d["start"] < d["end"] and len(r.text.split()) <= 250
+    spans = sorted((r.passage.word_start, r.passage.word_end) for r in results)
+    for (a0, a1), (b0, b1) in itertools.pairwise(spans):
+        overlap = min(a1, b1) - max(a0, b0)
+        assert overlap <= 0.5 * (b1 - b0)
+
+
+def test_cli_search_json_contract(ep19_data_dir: Path):
+    p = run_cli("search", "What is superposition?", "-k", "3", "--json", data_dir=ep19_data_dir)
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert isinstance(out, list) and len(out) == 3
+    assert all(set(r) == FIELDS for r in out)
+    assert out[0]["episode_title"].startswith("19 - Mechanistic Interpretability")
+
+
+def test_cli_queries_file_prints_one_array_per_line(ep19_data_dir: Path, tmp_path: Path):
+    qf = tmp_path / "q.txt"
+    qf.write_text("What is grokking?\nwho edits the show\n\nWhat is the logit lens?\n")
+    p = run_cli("search", "--queries-file", str(qf), "-k", "2", "--json", data_dir=ep19_data_dir)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.strip().split("\n")
+    assert len(lines) == 4
+    arrays = [json.loads(x) for x in lines]
+    assert [len(a) for a in arrays] == [2, 2, 0, 2]
+    assert any("Jack Garrett" in r["text"] for r in arrays[1])
+
+
+def test_cli_eval_prints_recall_mrr_and_within150(ep19_data_dir: Path, tmp_path: Path):
+    f = tmp_path / "mini.jsonl"
+    f.write_text(
+        json.dumps({"question": "Which optimizer was used?", "answer": "we're using AdamW"})
+        + "\n"
+        + json.dumps({"question": "How is he on Twitter?", "answer": "NeelNanda5"})
+        + "\n"
+    )
+    p = run_cli("eval", str(f), "--json", data_dir=ep19_data_dir)
+    assert p.returncode == 0, p.stderr
+    m = json.loads(p.stdout)
+    assert m["questions"] == 2
+    for key in ("recall@1", "recall@5", "recall@10", "mrr", "within150@5"):
+        assert 0.0 <= m[key] <= 1.0
+    assert m["recall@10"] == 1.0
+    text = run_cli("eval", str(EVAL), "--split", "dev", data_dir=ep19_data_dir)
+    assert text.returncode == 0, text.stderr
+    assert "recall@5" in text.stdout and "mrr" in text.stdout and "within150@5" in text.stdout
+
+
+def test_cli_errors_are_one_line_exit_2(tmp_path: Path):
+    p = run_cli("search", "anything", "--json", data_dir=tmp_path)
+    assert p.returncode == 2
+    assert p.stderr.strip().count("\n") == 0 and "no index yet" in p.stderr
+    p = run_cli("eval", str(tmp_path / "missing.jsonl"), data_dir=tmp_path)
+    assert p.returncode == 2 and "not found" in p.stderr
+
+
+def test_eval_set_answers_are_verbatim_and_cover_every_section(ep19_data_dir: Path):
+    from index.store import IndexStore
+
+    ep = IndexStore(ep19_data_dir).load_episode("axrp-19")
+    transcript = " " + " ".join(normalize_words(" ".join(t.text for t in ep.turns))) + " "
+    items = [json.loads(x) for x in EVAL.read_text().splitlines() if x.strip()]
+    assert len(items) >= 40
+    for it in items:
+        assert " " + " ".join(normalize_words(it["answer"])) + " " in transcript, it["answer"]
+        assert it["split"] in {"dev", "test"}
+    headings = {t.chapter for t in ep.turns} - {"Introduction"}
+    assert len(headings) >= 18
+    assert headings <= {it["section"] for it in items}
+
+
+def test_hit_offset_counts_answers_cut_by_the_passage_end():
+    assert hit_offset("a b c. The answer is here", "the answer is here") == 3
+    assert hit_offset("x y the answer is right here", "the answer is right here and more") == 2
+    assert hit_offset("x y the answer", "the answer is right here and more") is None
+    assert hit_offset("nothing to see", "answer") is None
