@@ -22,9 +22,14 @@ $(STAMP): requirements.txt
 	touch $(STAMP)
 
 # Fetch the default episode when nothing is ingested; the app's empty state still works offline.
+# Offline with ../shared beside the repo (a dev checkout), ingest from its copies instead.
+SHARED_EP19 := ../shared/axrp/posts/2023-02-03-episode-19-mechanistic-interpretability-neel-nanda.markdown
 run: setup
 	@$(PY) -m ingest status --quiet || $(PY) -m ingest axrp 19 || \
-		echo "podlens: could not fetch AXRP 19 (offline?); start the app anyway - its home page can ingest later."
+		{ [ -f $(SHARED_EP19) ] && echo "podlens: offline; ingesting AXRP 19 from ../shared" && \
+		  $(PY) -m ingest --feed ../shared/axrp/feed-episode-19.xml --transcript $(SHARED_EP19) \
+		    --episode 19 --no-papers; } || \
+		echo "podlens: could not fetch AXRP 19 (offline?); starting the app anyway - its home page can ingest later."
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true
 
 # Chromium for the browser tests; skipped (with the reason shown by pytest) where apt can't install it.

@@ -15,8 +15,11 @@ contains that time. The table is read from the repository's ``data/`` and from t
 from __future__ import annotations
 
 import json
+from contextlib import closing
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from podlens.config import REPO_ROOT
 from podlens.config import data_dir as default_data_dir
@@ -117,6 +120,108 @@ def moments_for_demo(
             "source": "override",
         })  # fmt: skip
     return sorted(moments, key=lambda m: m["start"])
+
+
+CHAPTER_THRESHOLD = 0.55  # mean of a chapter's 3 best passage similarities to the description
+CHAPTER_MARGIN = 0.03  # a chapter shows every demo within this of its best demo's score
+
+
+def chapter_scores(
+    description_vecs: dict[str, np.ndarray],
+    passages: list[tuple[float, np.ndarray]],
+    spans: list[tuple[float, float]],
+    top: int = 3,
+) -> list[dict[str, float]]:
+    """How strongly each chapter discusses each demo.
+
+    ``description_vecs``: demo -> unit vector [d]; ``passages``: (start seconds, unit vector [d]);
+    ``spans``: chapters as [start, end). A chapter's score for a demo is the mean cosine of its
+    ``top`` most similar passages: one stray sentence can't link a chapter, a chapter that keeps
+    returning to the idea does.
+    """
+    out: list[dict[str, float]] = []
+    for lo, hi in spans:
+        vecs = [v for t, v in passages if lo <= t < hi]
+        if not vecs:
+            out.append({})
+            continue
+        mat = np.stack(vecs)
+        row = {}
+        for demo, q in description_vecs.items():
+            sims = np.sort(mat @ q)[::-1][:top]
+            row[demo] = float(sims.mean())
+        out.append(row)
+    return out
+
+
+def demos_for_chapters(
+    scores: list[dict[str, float]],
+    threshold: float = CHAPTER_THRESHOLD,
+    margin: float = CHAPTER_MARGIN,
+) -> list[list[str]]:
+    """Per chapter, the demos it illustrates: above ``threshold`` and within ``margin`` of the
+    chapter's best demo (so "Composing attention heads" gets the attention demo, not all three)."""
+    picked = []
+    for row in scores:
+        best = max(row.values(), default=0.0)
+        picked.append(
+            sorted((d for d, s in row.items() if s >= threshold and s >= best - margin),
+                   key=lambda d: -row[d])
+        )  # fmt: skip
+    return picked
+
+
+def episode_chapter_demos(
+    episode: Any,
+    store: Any,
+    model: Any,
+    *,
+    threshold: float = CHAPTER_THRESHOLD,
+    margin: float = CHAPTER_MARGIN,
+    overrides: dict[str, Any] | None = None,
+) -> list[list[str]]:
+    """For each of ``episode.chapters`` (feed chapters), the demos to offer as "Run the demo".
+
+    ``store`` is an ``index.store.IndexStore`` (its stored passage vectors are reused, nothing is
+    re-embedded but the three descriptions); ``model`` the same sentence-transformers model.
+    Override table entries ``{"chapters": {"add": [title], "remove": [title]}}`` per demo, and
+    every moment an override ``add``s, correct the result.
+    """
+    chapters = list(episode.chapters)
+    # A chapter runs to the next chapter that starts later (feeds repeat a start for a part
+    # and its first section: both then cover the section).
+    spans = [
+        (c.start, next((n.start for n in chapters[i + 1 :] if n.start > c.start), float("inf")))
+        for i, c in enumerate(chapters)
+    ]
+    _, stored = store.load_passages()
+    with closing(store.connect()) as con:
+        ids, vecs = store.load_vectors(con)
+    row_of = {int(i): n for n, i in enumerate(ids)}
+    passages = [
+        (p.start, vecs[row_of[p.id]])
+        for p in stored
+        if p.episode == episode.id and p.kind == "transcript" and p.start is not None
+        and p.id in row_of
+    ]  # fmt: skip
+    names = list(DEMOS)
+    desc = model.encode([DEMOS[d]["description"] for d in names], normalize_embeddings=True)
+    picked = demos_for_chapters(
+        chapter_scores(dict(zip(names, desc, strict=True)), passages, spans), threshold, margin
+    )
+    table = overrides if overrides is not None else load_overrides()
+    for demo, rules in table.get(episode.id, {}).items():
+        chapter_rules = rules.get("chapters", {})
+        added = set(chapter_rules.get("add", []))
+        removed = set(chapter_rules.get("remove", []))
+        times = [float(a["start"]) for a in rules.get("add", [])]
+        for i, (c, (lo, hi)) in enumerate(zip(chapters, spans, strict=True)):
+            want = c.title in added or any(lo <= t < hi for t in times)
+            if want and demo not in picked[i]:
+                picked[i].append(demo)
+            if c.title in removed and demo in picked[i]:
+                picked[i].remove(demo)
+    return picked
 
 
 def demos_for_span(moments: dict[str, list[dict[str, Any]]], start: float, end: float) -> list[str]:

@@ -110,12 +110,17 @@ def episode_moments(demo: str, limit: int = 6) -> None:
         st.caption(str(e))
 
 
+@st.cache_data(ttl=600, show_spinner=False)
+def _chapter_demos(episode_id: str, gen: int, data_dir: str) -> list[list[str]]:
+    ep = resources.episode(episode_id)
+    if ep is None:
+        return []
+    return links.episode_chapter_demos(ep, resources.store(), resources.embedder())
+
+
 def chapter_demo_button(episode: Any, chapter: Any, index: int) -> None:
-    """``chapter_actions`` hook: "Run the demo" on chapters with a linked moment."""
-    chapters = episode.chapters
-    end = chapters[index + 1].start if index + 1 < len(chapters) else float("inf")
-    gen, d = resources.generation(), str(resources.current_data_dir())
-    found = {name: _moments(name, episode.id, gen, d) for name in links.DEMOS}
-    for name in links.demos_for_span(found, chapter.start, end):
-        st.page_link(links.DEMOS[name]["page"], label=f"Run the demo: {links.DEMOS[name]['title']}",
-                     icon=":material/science:")  # fmt: skip
+    """``chapter_actions`` hook: "Run the demo" on the chapters that illustrate a demo."""
+    picked = _chapter_demos(episode.id, resources.generation(), str(resources.current_data_dir()))
+    for name in picked[index] if index < len(picked) else []:
+        st.page_link(links.DEMOS[name]["page"], label=f"Demo: {links.DEMOS[name]['title']}",
+                     icon=":material/science:", help="Run the demo")  # fmt: skip
