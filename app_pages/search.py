@@ -123,7 +123,8 @@ if not results:
     st.stop()
 
 terms = query_terms(q)
-st.caption(f"{len(results)} moments · {took * 1000:.0f} ms")
+noun = "paper passages" if scope == "papers" else "moments"
+st.caption(f"{len(results)} {noun} · {took * 1000:.0f} ms")
 idx = 0
 for _eid, title, group in group_by_episode(results):
     st.subheader(title, divider="gray")

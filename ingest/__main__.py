@@ -5,6 +5,12 @@
     python -m ingest axrp 19 [--feed URL] [same options]
     python -m ingest status [--quiet] [--data-dir DIR]     # exit 0 if any episode is ingested
     python -m ingest align-eval --feed F --transcripts DIR  # leave-one-chapter-out errors
+
+Fetching the papers an episode discusses (skip it with --no-papers) reads these variables:
+    PODLENS_ARXIV_API       arXiv API query URL (default https://export.arxiv.org/api/query)
+    PODLENS_ARXIV_PDF       arXiv PDF URL with {id} (default https://arxiv.org/pdf/{id})
+    PODLENS_FETCH_MIRRORS   "PREFIX=REPLACEMENT ..." fetch URLs under PREFIX from a mirror
+    PODLENS_FETCH_INTERVAL  seconds between requests to one host (default 1)
 """
 
 from __future__ import annotations
@@ -26,7 +32,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _ingest_parser(prog: str, shortcut: bool) -> argparse.ArgumentParser:
-    p = _Parser(prog=prog, description="Ingest a podcast episode: feed + transcript -> index.")
+    p = _Parser(
+        prog=prog,
+        description="Ingest a podcast episode: feed + transcript -> index.",
+        epilog="Paper fetching reads PODLENS_ARXIV_API, PODLENS_ARXIV_PDF ({id} for the arXiv id), "
+        "PODLENS_FETCH_MIRRORS ('PREFIX=REPLACEMENT ...') and PODLENS_FETCH_INTERVAL (seconds "
+        "between requests to one host).",
+    )
     if shortcut:
         p.add_argument("number", help="AXRP episode number, e.g. 19 or 38.3")
         p.add_argument("--feed", help="feed URL or path (default $PODLENS_AXRP_FEED or AXRP's)")
@@ -52,20 +64,67 @@ def _dry_json(ep) -> str:  # type: ignore[no-untyped-def]
     return json.dumps(out, ensure_ascii=False, indent=1)
 
 
+STAGE_LABELS = {
+    "feed": "reading the feed",
+    "transcript": "reading the transcript",
+    "align": "aligning",
+    "papers": "fetching papers",
+    "chunk": "chunking",
+    "embed": "embedding",
+    "store": "saving",
+}
+
+
+class _StageBars:
+    """``progress(stage, fraction)`` as tqdm bars on a terminal: one bar per stage, percent of
+    that stage.  The papers bar stays on screen when done (it is the slow, network-bound one)."""
+
+    def __init__(self, file) -> None:  # type: ignore[no-untyped-def]
+        self.file = file
+        self.stage: str | None = None
+        self.bar = None
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        from tqdm import tqdm
+
+        if stage == "done":
+            self.close()
+            return
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            self.bar = tqdm(
+                total=100, unit="%", desc=STAGE_LABELS.get(stage, stage), file=self.file,
+                leave=stage == "papers", bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}",
+            )
+        assert self.bar is not None
+        self.bar.n = int(100 * max(0.0, min(1.0, fraction)))
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        self.bar, self.stage = None, None
+
+
+def _references_line(ep) -> str:  # type: ignore[no-untyped-def]
+    works = [r for r in ep.references if r.kind != "link"]
+    links = len(ep.references) - len(works)
+    ok = sum(r.status == "ok" for r in works)
+    failed = sum(r.status == "failed" for r in works)
+    if ok or failed:
+        what = f"{ok} fetched" + (f", {failed} failed (reasons in --json)" if failed else "")
+    else:
+        what = "not fetched"
+    return f"references: {len(works)} papers/articles/posts ({what}), {links} other links"
+
+
 def _run_ingest(args: argparse.Namespace, feed: str, episode: str | None) -> int:
     from ingest.pipeline import ingest
 
-    bar = None
-    progress = None
+    bars = None
     if not args.dry_run and not args.json and sys.stderr.isatty():
-        from tqdm import tqdm
-
-        bar = tqdm(total=100, unit="%", desc="ingest", file=sys.stderr, leave=False)
-
-        def progress(stage: str, fraction: float) -> None:
-            bar.set_description(stage)
-            bar.n = int(100 * max(0.0, min(1.0, fraction)))
-            bar.refresh()
+        bars = _StageBars(sys.stderr)
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -73,11 +132,11 @@ def _run_ingest(args: argparse.Namespace, feed: str, episode: str | None) -> int
             ep = ingest(
                 feed=feed, transcript=args.transcript, episode=episode,
                 guid=getattr(args, "guid", None), data_dir=args.data_dir,
-                dry_run=args.dry_run, no_papers=args.no_papers, progress=progress,
+                dry_run=args.dry_run, no_papers=args.no_papers, progress=bars,
             )
         finally:
-            if bar is not None:
-                bar.close()
+            if bars is not None:
+                bars.close()
     for w in caught:
         if issubclass(w.category, UserWarning):
             print(f"{PROG}: warning: {w.message}", file=sys.stderr)
@@ -88,6 +147,7 @@ def _run_ingest(args: argparse.Namespace, feed: str, episode: str | None) -> int
         est = " (estimated)" if ep.duration_estimated else ""
         print(f"{verb} {ep.id}: {ep.title} - {len(ep.turns)} turns, {len(ep.chapters)} chapters, "
               f"{fmt_time(ep.duration)}{est}")
+        print(_references_line(ep))
     return 0
 
 

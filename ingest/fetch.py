@@ -7,7 +7,13 @@ backoff on 429/5xx/connection errors (honouring ``Retry-After``), at most one re
 a disk cache under ``data_dir/cache/http/`` so re-ingesting an episode fetches nothing again.
 
 Every failure is a :class:`FetchError` whose message is a short reason ("HTTP 404", "timed out",
-"response too large (over 20 MB)", "redirect loop") suitable for ``Reference.error``.
+"response too large (over 20 MB)", "redirect loop", "could not resolve host example.org")
+suitable for ``Reference.error``.  A host name that does not resolve is not retried: offline, or
+for a dead domain, waiting and asking again only makes the ingest hang.
+
+:meth:`FetchConfig.from_env` reads overrides from the environment (what ``python -m ingest`` and
+the app use): ``PODLENS_ARXIV_API``, ``PODLENS_ARXIV_PDF``, ``PODLENS_FETCH_MIRRORS`` and
+``PODLENS_FETCH_INTERVAL``; see there.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,8 +31,10 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3.exceptions
 
 from podlens.atomic import atomic_write_bytes, atomic_write_json
+from podlens.errors import PodlensError
 
 DEFAULT_USER_AGENT = "Podlens/0.1 (open-source podcast companion; fetches papers an episode cites)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -54,6 +64,56 @@ class FetchConfig:
     arxiv_api: str = "https://export.arxiv.org/api/query"
     arxiv_pdf: str = "https://arxiv.org/pdf/{id}"
     arxiv_batch: int = 50  # ids per API query
+    # URL prefix -> replacement: fetch a site from a mirror (or a local test server) instead.
+    mirrors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> FetchConfig:
+        """The defaults, overridden by these environment variables where set (non-empty):
+
+        - ``PODLENS_ARXIV_API``: the arXiv API query URL (default
+          ``https://export.arxiv.org/api/query``).
+        - ``PODLENS_ARXIV_PDF``: the PDF URL template, with ``{id}`` for the arXiv id (default
+          ``https://arxiv.org/pdf/{id}``).
+        - ``PODLENS_FETCH_MIRRORS``: whitespace-separated ``PREFIX=REPLACEMENT`` pairs; a URL that
+          starts with PREFIX is fetched from REPLACEMENT + the rest (longest prefix wins), e.g.
+          ``https://transformer-circuits.pub/=http://127.0.0.1:8000/tc/``.
+        - ``PODLENS_FETCH_INTERVAL``: seconds between two requests to one host (default 1; arXiv's
+          own hosts keep their 3 s).  Lower it only for your own mirror or a test server.
+
+        Raises :class:`PodlensError` for a malformed value.
+        """
+        env = os.environ if environ is None else environ
+        cfg = cls()
+        if api := env.get("PODLENS_ARXIV_API", "").strip():
+            cfg.arxiv_api = api
+        if pdf := env.get("PODLENS_ARXIV_PDF", "").strip():
+            if "{id}" not in pdf:
+                raise PodlensError(f"PODLENS_ARXIV_PDF must contain {{id}}: {pdf!r}")
+            cfg.arxiv_pdf = pdf
+        for pair in env.get("PODLENS_FETCH_MIRRORS", "").split():
+            prefix, sep, repl = pair.partition("=")
+            if not sep or not prefix or not repl:
+                raise PodlensError(
+                    f"PODLENS_FETCH_MIRRORS: expected PREFIX=REPLACEMENT, got {pair!r}"
+                )
+            cfg.mirrors[prefix] = repl
+        if interval := env.get("PODLENS_FETCH_INTERVAL", "").strip():
+            try:
+                cfg.min_interval = float(interval)
+            except ValueError:
+                cfg.min_interval = -1.0
+            if not cfg.min_interval >= 0:
+                raise PodlensError(f"PODLENS_FETCH_INTERVAL must be seconds >= 0: {interval!r}")
+        return cfg
+
+    def resolve(self, url: str) -> str:
+        """``url`` as it is actually requested: through the longest matching mirror prefix."""
+        matches = [p for p in self.mirrors if url.startswith(p)]
+        if not matches:
+            return url
+        prefix = max(matches, key=len)
+        return self.mirrors[prefix] + url[len(prefix) :]
 
 
 @dataclass
@@ -161,6 +221,7 @@ class Fetcher:
 
     # -- fetching -----------------------------------------------------------------------------
     def get(self, url: str, *, accept: str | None = None) -> FetchResult:
+        url = self.config.resolve(url)
         cached = self._from_cache(url)
         if cached is not None:
             return cached
@@ -178,7 +239,7 @@ class Fetcher:
                 resp.close()
                 if not location:
                     raise FetchError(f"HTTP {resp.status_code} without Location")
-                nxt = urljoin(current, location)
+                nxt = self.config.resolve(urljoin(current, location))
                 if nxt in seen:
                     raise FetchError("redirect loop")
                 seen.append(nxt)
@@ -214,6 +275,9 @@ class Fetcher:
                 last_error = "timed out"
                 retry_after = None
             except requests.ConnectionError as e:
+                if _name_not_resolved(e):  # offline or no such domain: asking again won't help
+                    host = urlsplit(url).hostname or url
+                    raise FetchError(f"could not resolve host {host}") from e
                 last_error = f"connection error ({type(e).__name__})"
                 retry_after = None
             except requests.RequestException as e:
@@ -250,3 +314,23 @@ class Fetcher:
         except requests.RequestException as e:
             raise FetchError(f"connection error ({type(e).__name__})") from e
         return b"".join(chunks)
+
+
+def _name_not_resolved(exc: BaseException) -> bool:
+    """Whether a connection error comes from a host name that did not resolve (DNS)."""
+    kinds: tuple[type[BaseException], ...] = (socket.gaierror,)
+    nre = getattr(urllib3.exceptions, "NameResolutionError", None)  # urllib3 >= 2
+    if nre is not None:
+        kinds += (nre,)
+    seen: set[int] = set()
+    stack: list[BaseException] = [exc]
+    while stack:
+        e = stack.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, kinds):
+            return True
+        nested = (*e.args, getattr(e, "reason", None), e.__cause__, e.__context__)
+        stack.extend(x for x in nested if isinstance(x, BaseException))
+    return False

@@ -84,11 +84,15 @@ def add_references(
     """HOOK after alignment: set ``episode.references`` and return the papers to index.
 
     ``fetch=False`` (``--no-papers`` or ``--dry-run``) lists references without any network or
-    disk access.  Owned by the papers work (``ingest.papers.attach_references``).
+    disk access.  Fetching reads its overrides from the environment
+    (:meth:`ingest.fetch.FetchConfig.from_env`: ``PODLENS_ARXIV_API``, ``PODLENS_ARXIV_PDF``,
+    ``PODLENS_FETCH_MIRRORS``, ``PODLENS_FETCH_INTERVAL``).
     """
+    from ingest.fetch import FetchConfig
     from ingest.papers import attach_references
 
-    return attach_references(episode, data_dir, fetch=fetch, progress=progress)
+    config = FetchConfig.from_env() if fetch else None
+    return attach_references(episode, data_dir, fetch=fetch, progress=progress, config=config)
 
 
 def ingest(

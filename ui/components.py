@@ -273,41 +273,80 @@ def show_notes(ep: Episode) -> None:
         st.markdown("Transcript: " + md_link(ep.transcript_url, ep.transcript_url))
 
 
+_WORK_KINDS = {"arxiv": "arXiv paper", "article": "Article", "post": "Post"}
+MAX_CHIPS = 12
+
+
 def writings(ep: Episode) -> None:
-    """The "Writings we discuss" panel: each referenced work with its link, and chips that play the
-    moments where it comes up."""
+    """The "Writings we discuss" panel: each referenced work with title, authors, abstract and
+    link, and "mentioned at" chips that play the moments where it comes up.  A work that could
+    not be fetched is a plain link with the reason (caption and tooltip); links that are not
+    works (Twitter, GitHub...) are listed at the end."""
     works = [r for r in ep.references if r.kind != "link"]
+    others = [r for r in ep.references if r.kind == "link"]
     if not works:
         st.caption("No referenced papers or articles were found for this episode.")
-        return
+    else:
+        fetched = sum(r.status == "ok" for r in works)
+        st.caption(
+            f"{len(works)} works discussed"
+            + (f" · {fetched} fetched, their text searchable" if fetched else "")
+        )
     for wi, ref in enumerate(works):
-        with st.container(border=True):
-            st.markdown(f"**{md_link(ref.title or ref.url, ref.url)}**")
+        with st.container(border=True, key=f"pl_work_{wi}"):
+            kind = _WORK_KINDS.get(ref.kind, ref.kind)
+            link = md_link(ref.title or ref.url, ref.url)
+            if ref.status == "failed":
+                reason = ref.error or "unknown reason"
+                st.markdown(
+                    f":gray-badge[{kind}] {link}",
+                    help=f"Couldn't fetch this work: {md_text(reason)}",
+                )
+                st.caption(f":material/link_off: Couldn't fetch ({md_text(reason)}): a plain link.")
+            else:
+                st.markdown(f":violet-badge[{kind}] **{link}**")
             meta = []
             if ref.authors:
                 shown = ", ".join(ref.authors[:6]) + (" et al." if len(ref.authors) > 6 else "")
                 meta.append(md_text(shown))
             if ref.published:
                 meta.append(md_text(fmt_date(ref.published)))
-            if ref.status == "failed":
-                meta.append("couldn't fetch" + (f": {md_text(ref.error)}" if ref.error else ""))
+            if ref.status == "ok" and ref.error:  # e.g. metadata but no full text
+                meta.append(md_text(ref.error))
             if meta:
                 st.caption(" · ".join(meta))
             if ref.abstract:
                 with st.expander("Abstract"):
                     st.markdown(md_text(ref.abstract))
-            times = sorted({round(m.start) for m in ref.mentions if m.start is not None})
-            if times:
-                with st.container(horizontal=True, gap="small"):
-                    st.caption("mentioned at", width="content")
-                    for s in times[:12]:
-                        st.button(
-                            fmt_time(s),
-                            key=f"pl_ref_{wi}_{s}",
-                            on_click=_jump,
-                            args=(ep.id, float(s)),
-                            help=f"Play from {fmt_time(s)}",
-                        )
+            _mention_chips(ep, ref, wi)
+    if others:
+        with st.expander(f"Other links ({len(others)})"):
+            st.markdown("\n".join(f"- {md_link(r.title or r.url, r.url)}" for r in others))
+
+
+def _mention_chips(ep: Episode, ref: Any, wi: int) -> None:
+    """The "mentioned at 1:24:43, 1:59:42" chips: buttons that play from there."""
+    first: dict[int, str] = {}
+    for m in ref.mentions:
+        if m.start is not None:
+            first.setdefault(round(m.start), m.chapter or "")
+    if not first:
+        return
+    times = sorted(first)
+    with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+        st.caption("mentioned at", width="content")
+        for s in times[:MAX_CHIPS]:
+            where = f" · {first[s]}" if first[s] else ""
+            st.button(
+                fmt_time(s),
+                key=f"pl_ref_{wi}_{s}",
+                on_click=_jump,
+                args=(ep.id, float(s)),
+                help=f"Play from {fmt_time(s)}{where}",
+                type="secondary",
+            )
+        if len(times) > MAX_CHIPS:
+            st.caption(f"+{len(times) - MAX_CHIPS} more", width="content")
 
 
 # -- search results -----------------------------------------------------------------------------
@@ -349,8 +388,29 @@ def result_card(r: Any, terms: list[str], idx: int, *, q: str | None = None) -> 
                 )
                 link_popover(share_link(r.episode, r.start, q))
             elif r.kind == "paper":
-                st.caption("Not mentioned at a known time in the episode.")
+                t = _first_mention(r.episode, r.url)
+                if t is None:
+                    st.caption("Not mentioned at a known time in the episode.")
+                else:
+                    st.button(
+                        f"Where the episode discusses it ({fmt_time(t)})",
+                        icon=":material/play_arrow:",
+                        key=f"pl_play_{idx}",
+                        on_click=_jump,
+                        args=(r.episode, t),
+                        help="Play the episode from where this work is first mentioned",
+                    )
             hooks.render("result_actions", result=r)
+
+
+def _first_mention(episode_id: str, url: str | None) -> float | None:
+    """When ``episode_id`` first mentions the work at ``url`` (seconds), if it does."""
+    from ui import resources
+
+    ep = resources.episode(episode_id) if url else None
+    ref = next((x for x in (ep.references if ep else []) if x.url == url), None)
+    starts = [m.start for m in (ref.mentions if ref else []) if m.start is not None]
+    return min(starts) if starts else None
 
 
 # -- library ------------------------------------------------------------------------------------
