@@ -23,7 +23,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.ep19 import load_ep19
-from index.chunk import ChunkConfig, chunk_episode, chunk_window_baseline, passage_pieces
+from index.chunk import (
+    ChunkConfig,
+    chunk_episode,
+    chunk_window_baseline,
+    episode_sentences,
+    passage_pieces,
+)
 from index.embed import embed_texts, load_embedder
 from index.evaluate import evaluate, load_eval
 from index.search import HybridIndex, SearchConfig
@@ -54,7 +60,7 @@ def embed_cached(model, texts: list[str]) -> np.ndarray:
     return np.stack([_CACHE[k] for k in keys])
 
 
-def run_variant(name, passages, model, scfg, splits) -> dict:
+def run_variant(name, passages, model, scfg, splits, sentences=None) -> dict:
     vecs = embed_cached(model, [p.embed_text for p in passages])
     piece_texts, owner = [], []
     if scfg.piece_mode != "off":
@@ -70,10 +76,11 @@ def run_variant(name, passages, model, scfg, splits) -> dict:
         scfg,
         piece_vectors=pvecs,
         piece_owner=np.array(owner) if owner else None,
+        sentences=sentences,
     )
 
     def search(q: str, k: int) -> list[str]:
-        return [idx.passages[i].text for i, _ in idx.search(q, k=k)]
+        return [m.text for m in idx.moments(q, k=k)]
 
     out = {"variant": name, "passages": len(passages)}
     for split, items in splits.items():
@@ -89,7 +96,7 @@ def variants():
     final_c = ChunkConfig()
     final_s = SearchConfig()
     naive = SearchConfig(
-        lexical_weight=1.0, query_stopwords=False, piece_mode="off", dedup_overlap=1.01
+        lexical_weight=1.0, rrf_k=60.0, query_stopwords=False, piece_mode="off", dedup_overlap=1.01
     )
     yield "baseline: 200-word windows, RRF(dense, BM25)", ("window", None), naive
     yield "final", ("chunk", final_c), final_s
@@ -113,6 +120,23 @@ def variants():
     yield "final, dedup >50% overlap", ("chunk", final_c), replace(final_s, dedup_overlap=0.5)
     yield "final, no dedup", ("chunk", final_c), replace(final_s, dedup_overlap=1.01)
     yield (
+        "final, RRF k 60 / BM25 0.5 (previous)",
+        ("chunk", final_c),
+        replace(final_s, rrf_k=60.0, lexical_weight=0.5),
+    )
+    yield "final, start snapping (lead 100, 250 w)", ("chunk", final_c), replace(final_s, snap=True)
+    yield (
+        "final, start snapping (1 sentence back, 200 w)",
+        ("chunk", final_c),
+        replace(final_s, snap=True, snap_lead=0, snap_words=200),
+    )
+    yield (
+        "final, dense PRF 0.3 x top-5",
+        ("chunk", final_c),
+        replace(final_s, prf_weight=0.3, prf_m=5),
+    )
+    yield "final, BM25 + bigrams", ("chunk", final_c), replace(final_s, bigrams=True)
+    yield (
         "final, passages 150/60 words",
         ("chunk", replace(final_c, target_words=150, stride_words=60)),
         final_s,
@@ -129,10 +153,15 @@ def main(argv=None) -> int:
     ap.add_argument("--eval", default="tests/eval/axrp19.jsonl")
     ap.add_argument("--json", help="write the results here")
     ap.add_argument("--only", help="substring of variant names to run")
+    ap.add_argument(
+        "--splits",
+        default="dev,test",
+        help="comma-separated splits to report (holdout: run once, after tuning)",
+    )
     args = ap.parse_args(argv)
     ep, source = load_ep19()
     print(f"episode from {source}: {len(ep.turns)} turns", file=sys.stderr)
-    splits = {s: load_eval(args.eval, split=s) for s in ("dev", "test")}
+    splits = {s: load_eval(args.eval, split=s) for s in args.splits.split(",")}
     model = load_embedder()
     model._podlens_name = embed_model_name()
     results = []
@@ -141,17 +170,16 @@ def main(argv=None) -> int:
             continue
         t0 = time.perf_counter()
         passages = chunk_window_baseline(ep) if kind == "window" else chunk_episode(ep, ccfg)
-        r = run_variant(name, passages, model, scfg, splits)
+        sents = None if kind == "window" else {ep.id: episode_sentences(ep)}
+        r = run_variant(name, passages, model, scfg, splits, sents)
         r["seconds"] = round(time.perf_counter() - t0, 1)
         results.append(r)
-        d, t = r["dev"], r["test"]
-        print(
-            f"{name:48s} n={r['passages']:4d} | dev R@1 {d['recall@1']:.2f} R@5 {d['recall@5']:.2f}"
-            f" R@10 {d['recall@10']:.2f} MRR {d['mrr']:.2f} w150 {d['within150@5']:.2f}"
-            f" | test R@1 {t['recall@1']:.2f} R@5 {t['recall@5']:.2f} R@10 {t['recall@10']:.2f}"
-            f" MRR {t['mrr']:.2f} w150 {t['within150@5']:.2f}",
-            flush=True,
-        )
+        cols = [
+            f"{sp} R@1 {d['recall@1']:.2f} R@5 {d['recall@5']:.2f} R@10 {d['recall@10']:.2f}"
+            f" MRR {d['mrr']:.2f} w150 {d['within150@5']:.2f}"
+            for sp, d in ((sp, r[sp]) for sp in splits)
+        ]
+        print(f"{name:48s} n={r['passages']:4d} | " + " | ".join(cols), flush=True)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps({"source": source, "results": results}, indent=1))

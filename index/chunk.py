@@ -107,6 +107,60 @@ def _tail(text: str, n_words: int) -> str:
     return " ".join(words[-n_words:]) if len(words) > n_words else " ".join(words)
 
 
+@dataclass
+class Sentence:
+    """One sentence of an episode's transcript, in the order spoken."""
+
+    turn: int  # index of its turn in ``episode.turns``
+    text: str
+    word: int  # offset of its first word in the episode's whole word stream
+    start: float | None
+    end: float | None
+    speaker: str | None
+    chapter: str | None
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+def episode_sentences(episode: Episode, max_sentence_words: int = 60) -> list[Sentence]:
+    """Every sentence of ``episode``'s turns, with its word offset and interpolated times (the
+    stream :func:`chunk_episode` windows over, and search snaps result starts to)."""
+    out: list[Sentence] = []
+    pos = 0
+    for ti, turn in enumerate(episode.turns):
+        pieces = split_sentences(turn.text, max_sentence_words)
+        total = sum(len(x.split()) for x in pieces)
+        done = 0
+        for sent in pieces:
+            n = len(sent.split())
+            out.append(
+                Sentence(
+                    ti,
+                    sent,
+                    pos,
+                    _interp(turn, done, total),
+                    _interp(turn, done + n, total),
+                    turn.speaker,
+                    turn.chapter,
+                )
+            )
+            done += n
+            pos += n
+    return out
+
+
+def join_sentences(sents: Sequence[Sentence]) -> str:
+    """The text heard over ``sents``: spaces inside a turn, a newline where the speaker turns."""
+    parts: list[str] = []
+    prev_ti = None
+    for s in sents:
+        parts.append(s.text if s.turn == prev_ti or prev_ti is None else "\n" + s.text)
+        prev_ti = s.turn
+    return " ".join(parts).replace(" \n", "\n")
+
+
 def chunk_episode(episode: Episode, cfg: ChunkConfig | None = None) -> list[Passage]:
     """The transcript passages of ``episode``, in order.
 
@@ -116,19 +170,10 @@ def chunk_episode(episode: Episode, cfg: ChunkConfig | None = None) -> list[Pass
     lands; ``word_start``/``word_end`` are offsets in the episode's whole word stream."""
     cfg = cfg or ChunkConfig()
     # (turn index, sentence, word offset in episode, start time, end time)
-    sents: list[tuple[int, str, int, float | None, float | None]] = []
-    pos = 0
-    for ti, turn in enumerate(episode.turns):
-        pieces = split_sentences(turn.text, cfg.max_sentence_words)
-        total = sum(len(x.split()) for x in pieces)
-        done = 0
-        for sent in pieces:
-            n = len(sent.split())
-            sents.append(
-                (ti, sent, pos, _interp(turn, done, total), _interp(turn, done + n, total))
-            )
-            done += n
-            pos += n
+    sents = [
+        (s.turn, s.text, s.word, s.start, s.end)
+        for s in episode_sentences(episode, cfg.max_sentence_words)
+    ]
     passages: list[Passage] = []
     i = 0
     while i < len(sents):
@@ -254,6 +299,15 @@ def chunk_papers(
                         word_end=offsets[j],
                     )
                 )
+    return out
+
+
+def piece_offsets(text: str, min_words: int = 20, max_words: int = 50) -> list[int]:
+    """Word offset inside ``text`` of each of :func:`passage_pieces`' groups (same arguments)."""
+    out, at = [], 0
+    for piece in passage_pieces(text, min_words, max_words):
+        out.append(at)
+        at += len(piece.split())
     return out
 
 

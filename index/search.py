@@ -10,15 +10,20 @@ Per query, three rankings of all passages (optionally filtered by kind / episode
    whole (``AdamW`` -> ``adamw``, ``S4`` -> ``s4``, ``GPT-2`` -> ``gpt``, ``2``, ``gpt2``), drops
    English stop words and strips plural/-ing/-ed suffixes;
 
-fused by weighted reciprocal rank (``w / (rrf_k + rank)``; weights 1, 1, 0.5).  Results that
-overlap a better one by more than 70% of their words are skipped, so the top k are k moments.
-Also implemented and measured but off by default (no gain on the dev set): neighbour-passage
-score smoothing, conversational query stop words ("what does Neel say about ...").  The
-numbers are in ``bench/eval_search.py`` / the README's design notes.
+fused by weighted reciprocal rank (``w / (rrf_k + rank)``; weights 1, 1, 0.75; rrf_k 20).
+Results that overlap a better one by more than 70% of their words are skipped, so the top k are
+k moments.  When transcripts and papers are searched together, at most one result in five is a
+paper passage (kept at its fused rank): listeners ask about what was said, and the app's papers
+panel / kind filter shows the rest.
+Also implemented and measured but off by default (no gain on the dev set): query-time start
+snapping to the best sentence group, dense pseudo-relevance feedback, BM25 word bigrams,
+neighbour-passage score smoothing, conversational query stop words ("what does Neel say about
+...").  The numbers are in ``bench/eval_search.py`` / the README's design notes.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import threading
@@ -28,7 +33,14 @@ from typing import Any
 
 import numpy as np
 
-from index.chunk import Passage
+from index.chunk import (
+    ChunkConfig,
+    Passage,
+    Sentence,
+    episode_sentences,
+    join_sentences,
+    piece_offsets,
+)
 from index.embed import embed_texts, embedding_dim, load_embedder, model_id
 from index.store import IndexStore
 from podlens.errors import PodlensError
@@ -110,13 +122,26 @@ def tokenize(text: str, query: bool = False) -> list[str]:
 @dataclass
 class SearchConfig:
     dense_weight: float = 1.0
-    lexical_weight: float = 0.5
-    rrf_k: float = 60.0
+    lexical_weight: float = 0.75
+    rrf_k: float = 20.0
     depth: int = 200  # candidates taken from each ranker before fusion
     neighbour_weight: float = 0.0  # share of the best same-turn neighbour's fused score
     dedup_overlap: float = 0.7  # skip results overlapping a better one by > this share (>1: off)
     piece_mode: str = "rrf"  # piece vectors: own RRF list ("rrf"), max with passage's, "off"
     query_stopwords: bool = False  # measured: no gain on dev (see bench/eval_search.py)
+    # Start snapping: a transcript result starts `snap_back` sentences before its passage's
+    # best-matching sentence group and runs up to `snap_words` words forward (same chapter).
+    # Measured, off by default: on dev it ties R@5 and gains one within150 question but loses
+    # R@1/MRR (the best group is often not where the answer starts); see bench/eval_search.py.
+    snap: bool = False
+    snap_back: int = 1
+    snap_words: int = 250
+    snap_min: int = 0  # snap only when the best group starts at least this many words in
+    snap_lead: int = 100  # keep up to this many words of the passage before the group
+    prf_weight: float = 0.0  # dense pseudo-relevance feedback: q + w * mean(top prf_m vectors)
+    prf_m: int = 3
+    bigrams: bool = False  # add word-bigram tokens to BM25
+    paper_share: int = 5  # mixed kinds: at most one paper result per this many results (0: off)
 
 
 @dataclass
@@ -134,6 +159,9 @@ class SearchResult:
     title: str | None = None
     url: str | None = None
     passage: Passage | None = field(default=None, repr=False, compare=False)
+
+    word_start: int = field(default=0, repr=False, compare=False)  # span of `text` in the
+    word_end: int = field(default=0, repr=False, compare=False)  # episode's word stream
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -154,6 +182,20 @@ class SearchResult:
         return d
 
 
+@dataclass
+class Moment:
+    """One result of :meth:`HybridIndex.moments`: a passage row and the span to play from it."""
+
+    row: int
+    score: float
+    text: str
+    start: float | None
+    end: float | None
+    speaker: str | None
+    word_start: int
+    word_end: int
+
+
 class HybridIndex:
     """Dense + BM25 retrieval over an in-memory list of passages and their vectors."""
 
@@ -167,6 +209,7 @@ class HybridIndex:
         ids: Sequence[int] | None = None,
         piece_vectors: np.ndarray | None = None,
         piece_owner: np.ndarray | None = None,
+        sentences: dict[str, Sequence[Sentence]] | None = None,
     ):
         import bm25s
 
@@ -182,7 +225,7 @@ class HybridIndex:
         self.piece_vectors = piece_vectors
         self.piece_owner = piece_owner
         self.bm25 = bm25s.BM25()
-        corpus = [tokenize(p.embed_text) or ["\u2205"] for p in self.passages]
+        corpus = [self._tokens(p.embed_text) or ["\u2205"] for p in self.passages]
         self.bm25.index(corpus, show_progress=False)
         self.kind = np.array([p.kind for p in self.passages])
         self.episode = np.array([p.episode for p in self.passages])
@@ -197,16 +240,65 @@ class HybridIndex:
                 and a.chapter == b.chapter
             ):
                 self.prev[i], self.next[i - 1] = i - 1, i
+        self._init_snapping(sentences or {})
 
-    def dense_scores(self, query: str) -> tuple[np.ndarray, np.ndarray | None]:
-        """(passage similarities, best piece similarity per passage or None)."""
+    def _tokens(self, text: str, query: bool = False) -> list[str]:
+        toks = tokenize(text, query=query)
+        if self.config.bigrams:
+            toks = toks + [a + "_" + b for a, b in itertools.pairwise(toks)]
+        return toks
+
+    def _init_snapping(self, sentences: dict[str, Sequence[Sentence]]) -> None:
+        """Per passage: its pieces (rows of piece_vectors) and where each starts in the episode's
+        word stream; per episode: the sentence stream and its word offsets."""
+        self.sentences = {e: list(s) for e, s in sentences.items()}
+        self.sent_pos = {e: np.array([x.word for x in s]) for e, s in self.sentences.items()}
+        self.pieces_of: dict[int, np.ndarray] = {}
+        self.piece_word = None
+        if self.piece_owner is None or not self.sentences:
+            return
+        owner = np.asarray(self.piece_owner)
+        self.piece_word = np.full(len(owner), -1, dtype=np.int64)
+        order = np.argsort(owner, kind="stable")
+        bounds = np.searchsorted(owner[order], np.arange(self.n + 1))
+        for row in range(self.n):
+            js = order[bounds[row] : bounds[row + 1]]
+            p = self.passages[row]
+            if p.kind != "transcript" or p.episode not in self.sentences or not len(js):
+                continue
+            offs = piece_offsets(p.text)
+            if len(offs) != len(js):  # vectors from another piece rule: no snapping here
+                continue
+            self.pieces_of[row] = js
+            self.piece_word[js] = p.word_start + np.array(offs)
+
+    def query_vector(self, query: str) -> np.ndarray:
         q = embed_texts(self.model, [query])
-        pieces = None
+        cfg = self.config
+        if cfg.prf_weight and self.n:
+            sims = self._passage_sims(q)
+            top = np.argsort(-sims)[: cfg.prf_m]
+            fb = self._vectors_of(top).mean(axis=0)
+            q = q + cfg.prf_weight * fb[None, :]
+            q = (q / np.linalg.norm(q)).astype(np.float32)
+        return q
+
+    def _vectors_of(self, rows: np.ndarray) -> np.ndarray:
+        if self.faiss_index is not None and self.row_of is not None:
+            ids = {r: pid for pid, r in self.row_of.items()}
+            return np.stack([self.faiss_index.reconstruct(int(ids[int(r)])) for r in rows])
+        return self.vectors[rows]
+
+    def dense_scores(self, query: str) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """(passage similarities, best piece similarity per passage or None, every piece's
+        similarity or None)."""
+        q = self.query_vector(query)
+        pieces = sims = None
         if self.piece_vectors is not None and len(self.piece_vectors):
             sims = self.piece_vectors @ q[0]
             pieces = np.full(self.n, -1.0, dtype=np.float32)
             np.maximum.at(pieces, self.piece_owner, sims)
-        return self._passage_sims(q), pieces
+        return self._passage_sims(q), pieces, sims
 
     def _passage_sims(self, q: np.ndarray) -> np.ndarray:
         if self.faiss_index is not None and self.row_of is not None:
@@ -219,31 +311,19 @@ class HybridIndex:
         return self.vectors @ q[0]
 
     def lexical_scores(self, query: str) -> np.ndarray:
-        toks = tokenize(query, query=self.config.query_stopwords)
+        toks = self._tokens(query, query=self.config.query_stopwords)
         if not toks:
             return np.zeros(self.n, dtype=np.float32)
         return np.asarray(self.bm25.get_scores(toks), dtype=np.float32)
 
-    def search(
-        self,
-        query: str,
-        k: int = 5,
-        kinds: Sequence[str] = KINDS,
-        episode: str | None = None,
-    ) -> list[tuple[int, float]]:
-        """``[(passage row, score)]``, best first."""
-        if self.n == 0:
-            return []
+    def _fuse(self, query: str, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """(fused score per passage, -inf outside ``mask``; every piece's dense similarity)."""
         cfg = self.config
-        mask = np.isin(self.kind, list(kinds))
-        if episode is not None:
-            mask &= self.episode == episode
-        if not mask.any():
-            return []
         fused = np.zeros(self.n, dtype=np.float64)
         rankings: list[tuple[str, float, np.ndarray]] = []
+        piece_sims = None
         if cfg.dense_weight:
-            dense, pieces = self.dense_scores(query)
+            dense, pieces, piece_sims = self.dense_scores(query)
             if pieces is not None and cfg.piece_mode == "max":
                 dense = np.maximum(dense, pieces)
             rankings.append(("dense", cfg.dense_weight, dense))
@@ -262,27 +342,120 @@ class HybridIndex:
             prev = np.where(self.prev >= 0, fused[np.maximum(self.prev, 0)], 0.0)
             nxt = np.where(self.next >= 0, fused[np.maximum(self.next, 0)], 0.0)
             fused = fused + cfg.neighbour_weight * np.maximum(prev, nxt)
-        fused = np.where(mask, fused, -np.inf)
+        return np.where(mask, fused, -np.inf), piece_sims
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        kinds: Sequence[str] = KINDS,
+        episode: str | None = None,
+    ) -> list[tuple[int, float]]:
+        """``[(passage row, score)]``, best first (the passages behind :meth:`moments`)."""
+        return [(m.row, m.score) for m in self.moments(query, k, kinds, episode)]
+
+    def moments(
+        self,
+        query: str,
+        k: int = 5,
+        kinds: Sequence[str] = KINDS,
+        episode: str | None = None,
+    ) -> list[Moment]:
+        """The top ``k`` distinct moments, best first.
+
+        Transcript passages are snapped (see :meth:`snap`) before de-duplication, so two
+        results never replay mostly the same words.  When both kinds are searched, at most one
+        result in every ``paper_share`` is a paper passage, kept at its fused rank: listeners
+        ask about what was said, and the papers panel / kind filter shows the rest."""
+        if self.n == 0 or k <= 0:
+            return []
+        cfg = self.config
+        mask = np.isin(self.kind, list(kinds))
+        if episode is not None:
+            mask &= self.episode == episode
+        if not mask.any():
+            return []
+        fused, piece_sims = self._fuse(query, mask)
+        mixed = (
+            cfg.paper_share > 0
+            and bool((mask & (self.kind == "paper")).any())
+            and bool((mask & (self.kind == "transcript")).any())
+        )
+        max_papers = -(-k // cfg.paper_share) if mixed else k
         order = np.argsort(-fused, kind="stable")
-        chosen: list[tuple[int, float]] = []
+        chosen: list[Moment] = []
+        held: list[Moment] = []  # papers over the cap: only used if transcripts run out
+        papers = 0
         for i in order:
             if not np.isfinite(fused[i]) or len(chosen) >= k:
                 break
-            if cfg.dedup_overlap <= 1 and self._overlaps(int(i), chosen):
+            m = self.snap(int(i), float(fused[i]), piece_sims)
+            if cfg.dedup_overlap <= 1 and self._overlaps(m, chosen):
                 continue
-            chosen.append((int(i), float(fused[i])))
-        return chosen
+            if self.kind[i] == "paper":
+                if papers >= max_papers:
+                    held.append(m)
+                    continue
+                papers += 1
+            chosen.append(m)
+        return chosen + held[: k - len(chosen)]
 
-    def _overlaps(self, i: int, chosen: list[tuple[int, float]]) -> bool:
-        p = self.passages[i]
+    def snap(self, row: int, score: float, piece_sims: np.ndarray | None = None) -> Moment:
+        """The moment to play for passage ``row``: with snapping on and the passage's pieces
+        known, it starts ``snap_back`` sentences before the passage's best-matching sentence
+        group (never crossing into another chapter) and runs forward by whole sentences up to
+        ``snap_words`` words, past the passage's end if the chapter goes on.  Else the passage
+        itself.  ``start``/``speaker``/``text`` always describe the same span."""
+        p = self.passages[row]
+        js = self.pieces_of.get(row)
+        cfg = self.config
+        if not cfg.snap or piece_sims is None or js is None or self.piece_word is None:
+            return Moment(row, score, p.text, p.start, p.end, p.speaker, p.word_start, p.word_end)
+        sents = self.sentences[p.episode]
+        pos = self.sent_pos[p.episode]
+        best = int(js[int(np.argmax(piece_sims[js]))])
+        if self.piece_word[best] - p.word_start < cfg.snap_min:
+            return Moment(row, score, p.text, p.start, p.end, p.speaker, p.word_start, p.word_end)
+        si = max(0, int(np.searchsorted(pos, self.piece_word[best], side="right")) - 1)
+        target = sents[si].word
+        for _ in range(cfg.snap_back):
+            if si > 0 and sents[si - 1].chapter == sents[si].chapter:
+                si -= 1
+        while (
+            si > 0
+            and sents[si - 1].word >= p.word_start
+            and target - sents[si - 1].word <= cfg.snap_lead
+        ):
+            si -= 1
+        sj, words = si, 0
+        while sj < len(sents) and sents[sj].chapter == sents[si].chapter:
+            if sj > si and words + sents[sj].words > cfg.snap_words:
+                break
+            words += sents[sj].words
+            sj += 1
+        span = sents[si:sj]
+        first, last = span[0], span[-1]
+        return Moment(
+            row,
+            score,
+            join_sentences(span),
+            first.start,
+            last.end,
+            first.speaker,
+            first.word,
+            last.word + last.words,
+        )
+
+    def _overlaps(self, m: Moment, chosen: list[Moment]) -> bool:
+        p = self.passages[m.row]
         if p.kind != "transcript":
             return False
-        n = max(1, p.word_end - p.word_start)
-        for j, _ in chosen:
-            q = self.passages[j]
+        n = max(1, m.word_end - m.word_start)
+        for c in chosen:
+            q = self.passages[c.row]
             if q.kind != "transcript" or q.episode != p.episode:
                 continue
-            inter = min(p.word_end, q.word_end) - max(p.word_start, q.word_start)
+            inter = min(m.word_end, c.word_end) - max(m.word_start, c.word_start)
             if inter / n > self.config.dedup_overlap:
                 return True
         return False
@@ -334,6 +507,12 @@ class Searcher:
         owners, piece_vecs = self.store.load_pieces()
         keep = np.array([int(o) in row_of for o in owners], dtype=bool)
         piece_owner = np.array([row_of[int(o)] for o in owners[keep]], dtype=np.int64)
+        episodes = {s.id: self.store.load_episode(s.id) for s in self.store.list_episodes()}
+        sentences = {
+            eid: episode_sentences(ep, ChunkConfig().max_sentence_words)
+            for eid, ep in episodes.items()
+            if ep is not None
+        }
         self._index = HybridIndex(
             passages,
             np.zeros((len(passages), dim), np.float32),
@@ -343,6 +522,7 @@ class Searcher:
             ids=ids,
             piece_vectors=piece_vecs[keep] if len(piece_owner) else None,
             piece_owner=piece_owner if len(piece_owner) else None,
+            sentences=sentences,
         )
         self._titles = {}
         self._first_mention = {}
@@ -350,7 +530,7 @@ class Searcher:
             self._titles[s.id] = s.title
         if any(p.kind == "paper" for p in passages):
             for eid in self._titles:
-                ep = self.store.load_episode(eid)
+                ep = episodes.get(eid)
                 for ref in ep.references if ep else []:
                     starts = [m.start for m in ref.mentions if m.start is not None]
                     if starts:
@@ -375,28 +555,30 @@ class Searcher:
             index = self._index
         assert index is not None
         out = []
-        for row, score in index.search(query, k=k, kinds=kinds, episode=episode):
-            p = index.passages[row]
+        for m in index.moments(query, k=k, kinds=kinds, episode=episode):
+            p = index.passages[m.row]
             if p.kind == "paper":
                 # A paper passage links to where the episode first mentions the paper, if known.
                 link = deep_link(p.episode, self._first_mention.get((p.episode, p.url or "")))
             else:
-                link = deep_link(p.episode, p.start)
+                link = deep_link(p.episode, m.start)
             out.append(
                 SearchResult(
                     episode=p.episode,
                     episode_title=self._titles.get(p.episode, p.episode),
                     kind=p.kind,
-                    start=p.start,
-                    end=p.end,
-                    speaker=p.speaker,
+                    start=m.start,
+                    end=m.end,
+                    speaker=m.speaker,
                     chapter=p.chapter,
-                    text=p.text,
-                    score=score,
+                    text=m.text,
+                    score=m.score,
                     link=link,
                     title=p.title,
                     url=p.url,
                     passage=p,
+                    word_start=m.word_start,
+                    word_end=m.word_end,
                 )
             )
         return out
