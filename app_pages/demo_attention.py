@@ -64,4 +64,4 @@ def view(
 
 
 html = view(tuple(out["labels"]), tuple(out["names"]), out["model"], tuple(out["tokens"]))
-st.iframe(html, height=700)
+ud.attention_view(html)

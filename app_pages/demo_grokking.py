@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import time
 
-import altair as alt
-import pandas as pd
 import streamlit as st
 
 from demos import grokking
@@ -49,13 +47,14 @@ result = grokking.load_result(cfg, data_dir)
 run = ud.run_for(grokking.DEMO, cfg)
 
 
-def curves(records: list[dict]) -> None:
+def curves(records: list[dict], marks: dict[int, str] | None = None) -> None:
     a, b = st.columns(2)
     with a:
-        ud.line_chart(records, {"train_loss": "train", "test_loss": "test"}, y_title="loss")
+        ud.line_chart(records, {"train_loss": "train", "test_loss": "test"}, y_title="loss",
+                      title="Loss", steps=marks)  # fmt: skip
     with b:
         ud.line_chart(records, {"train_acc": "train", "test_acc": "test"}, y_title="accuracy",
-                      log_y=False)  # fmt: skip
+                      log_y=False, y_domain=(0, 1), title="Accuracy", steps=marks)  # fmt: skip
 
 
 if result is None and (run is None or run.done):
@@ -103,23 +102,15 @@ m3.metric("generalised at step", gen if gen is not None else "never")
 m4.metric("trained in", f"{result['seconds']:.0f} s")
 if gen is None:
     st.warning("Test accuracy never reached 95%: no grokking with these settings.")
-curves(result["records"])
+marks = {s: label for s, label in ((mem, "memorised"), (gen, "generalised")) if s is not None}
+curves(result["records"], marks)
 
 st.subheader("Fourier analysis of the embedding")
 st.caption(
     f"Norm of W_E per frequency k (cos and sin of 2πk·a/{cfg.p}). Key frequencies: "
     f"**{', '.join(map(str, result['key_frequencies']))}**."
 )
-norms = pd.DataFrame({"frequency": range(1, len(result["frequency_norms"]) + 1),
-                      "norm": result["frequency_norms"]})  # fmt: skip
-norms["key"] = norms["frequency"].isin(result["key_frequencies"])
-st.altair_chart(
-    alt.Chart(norms)
-    .mark_bar()
-    .encode(x="frequency:O", y="norm:Q", color="key:N")
-    .properties(height=220),
-    use_container_width=True,
-)
+ud.frequency_bars(result["frequency_norms"], result["key_frequencies"])
 
 st.subheader("Progress measures over training")
 st.caption(
@@ -129,13 +120,16 @@ st.caption(
 pm = result["progress_measures"]
 a, b = st.columns(2)
 with a:
-    ud.line_chart(pm, {"train_loss": "train", "test_loss": "test", "restricted_loss": "restricted",
-                       "excluded_loss": "excluded"}, y_title="loss")  # fmt: skip
+    ud.line_chart(pm, {"train_loss": "train", "test_loss": "test",
+                       "restricted_loss": "restricted (key frequencies only)",
+                       "excluded_loss": "excluded (key frequencies removed)"},
+                  y_title="loss", title="Losses", steps=marks)  # fmt: skip
 with b:
     ud.line_chart(pm, {"gini_W_E": "Gini W_E", "gini_W_L": "Gini W_L"}, y_title="Gini",
-                  log_y=False)  # fmt: skip
+                  log_y=False, title="Sparsity in the Fourier basis", steps=marks)  # fmt: skip
     ud.line_chart(pm, {"sum_sq_weights": "Σ w²"}, y_title="sum of squared weights", log_y=False,
-                  height=180)  # fmt: skip
+                  height=160, title="Total weight (weight decay shrinks it)",
+                  steps=marks)  # fmt: skip
 
 if st.button("Train again", icon=":material/refresh:"):
     ud.start_run(

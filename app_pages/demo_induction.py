@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import time
 
-import altair as alt
-import pandas as pd
 import streamlit as st
 
 from demos import induction
@@ -26,7 +25,8 @@ with st.expander("Where this is discussed", icon=":material/headphones:"):
 
 presets = list(induction.PRESETS)
 c1, c2 = st.columns(2)
-preset = c1.segmented_control("preset", presets, default="fast", help="fast: 2 heads per layer")
+preset = c1.segmented_control("preset", presets, default="fast",
+                              help="fast: 2 heads per layer; wide: 4, slower")  # fmt: skip
 steps = c2.number_input("steps", 100, induction.UI_LIMITS.n_steps[1],
                         induction.PRESETS[preset or "fast"].n_steps, 100)  # fmt: skip
 cfg = induction.make_config(preset or "fast", n_steps=int(steps))
@@ -48,9 +48,26 @@ def train_fn(**kw):
 def scores(rec: dict) -> None:
     a, b = st.columns(2)
     with a:
-        ud.heatmap(rec["induction"], "induction score")
+        ud.heatmap(rec["induction"], "induction score per head",
+                   threshold=induction.INDUCTION_THRESHOLD)  # fmt: skip
     with b:
-        ud.heatmap(rec["prev_token"], "previous-token score")
+        ud.heatmap(rec["prev_token"], "previous-token score per head",
+                   threshold=induction.PREV_TOKEN_THRESHOLD)  # fmt: skip
+
+
+def loss_curve(records: list[dict]) -> None:
+    ud.line_chart(records, {"loss": "training loss"}, y_title="loss", log_x=False,
+                  title="Training loss: plateau, then phase change")  # fmt: skip
+
+
+def score_curves(records: list[dict]) -> None:
+    ud.line_chart(
+        induction.score_history(records),
+        {"ind_last": f"induction, layer {cfg.n_layers - 1}", "ind_first": "induction, layer 0",
+         "prev_first": "previous-token, layer 0"},
+        y_title="best head score", log_y=False, log_x=False, y_domain=(0, 1),
+        title="Head scores during training", rules={induction.INDUCTION_THRESHOLD: "threshold"},
+    )  # fmt: skip
 
 
 if result is None and (run is None or run.done):
@@ -70,7 +87,7 @@ if result is None:
         with st.status("Training…", expanded=True):
             ud.run_controls(run, cfg.n_steps)
             recs = list(run.records)
-            ud.line_chart(recs, {"loss": "training loss"}, y_title="loss")
+            loss_curve(recs)
             evals = [r for r in recs if "induction" in r]
             if evals:
                 scores(evals[-1])
@@ -84,26 +101,23 @@ m2.metric("induction heads", ", ".join(f"L{a}H{b}" for a, b in result["induction
 m3.metric(
     "loss 1st → 2nd copy", f"{result['loss_first_half']:.2f} → {result['loss_second_half']:.2f}"
 )
-ud.line_chart(result["records"], {"loss": "training loss"}, y_title="loss")
+loss_curve(result["records"])
 scores(result)
-evals = [r for r in result["records"] if "induction" in r]
-ud.line_chart(
-    [{"step": r["step"], "l0": max(r["induction"][0]), "l1": max(r["induction"][-1]),
-      "p0": max(r["prev_token"][0])} for r in evals],
-    {"l1": "best induction score, layer 1", "l0": "best induction score, layer 0",
-     "p0": "best previous-token score, layer 0"},
-    y_title="score", log_y=False, log_x=False,
-)  # fmt: skip
+st.caption(
+    f"Scores on a repeated random sequence; a head scoring ≥ {induction.INDUCTION_THRESHOLD} "
+    "counts as an induction (or previous-token) head, in bold."
+)
+score_curves(result["records"])
 
 st.subheader("Loss per position on a repeated random sequence")
 L = cfg.eval_len
-df = pd.DataFrame({"position": range(1, len(result["loss_by_position"]) + 1),
-                   "loss": result["loss_by_position"]})  # fmt: skip
-rule = alt.Chart(pd.DataFrame({"x": [L]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
-st.altair_chart((alt.Chart(df).mark_line(point=True).encode(x="position:Q", y="loss:Q") + rule)
-                .properties(height=220), use_container_width=True)  # fmt: skip
-st.caption(f"Tokens 1–{L} are random (loss ≈ ln {cfg.d_vocab}); from the dashed line on, each "
-           "token repeats the first copy and the induction head predicts it.")  # fmt: skip
+ud.position_loss_chart(result["loss_by_position"], L)
+st.caption(
+    f"Tokens 1–{L} are random: the loss stays near ln {cfg.d_vocab} ≈ "
+    f"{math.log(cfg.d_vocab):.1f} nats. Then the same {L} tokens repeat: the first one can't be "
+    "guessed, but from the next on the induction head finds each token's earlier occurrence "
+    "and copies what followed it, and the loss collapses."
+)
 st.page_link("app_pages/demo_attention.py", label="Look at every head's attention pattern",
              icon=":material/visibility:")  # fmt: skip
 

@@ -290,6 +290,18 @@ def analyse(model: HookedTransformer, cfg: InductionConfig) -> dict[str, Any]:
     }
 
 
+def score_history(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per evaluation step: the best induction score in the first and last layer and the best
+    previous-token score in the first layer (``{"step", "ind_first", "ind_last",
+    "prev_first"}``), to watch the two kinds of head form together."""
+    return [
+        {"step": r["step"], "ind_first": max(r["induction"][0]),
+         "ind_last": max(r["induction"][-1]), "prev_first": max(r["prev_token"][0])}
+        for r in records
+        if "induction" in r
+    ]  # fmt: skip
+
+
 def summary(result: dict[str, Any]) -> dict[str, Any]:
     keys = ("max_induction_score", "induction_heads", "loss_first_half", "loss_second_half")
     return {**{k: result[k] for k in keys}, "seconds": result["seconds"]}

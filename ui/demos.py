@@ -20,6 +20,7 @@ from demos.cache import BackgroundRun, config_hash
 from podlens.errors import PodlensError
 from podlens.links import fmt_time
 from ui import resources
+from ui.render import md_text
 
 
 @st.cache_resource
@@ -53,11 +54,28 @@ def run_controls(run: BackgroundRun, total: int, step_key: str = "step") -> None
         st.toast("Stopping after this step; the state is saved.")
 
 
+def _legend(columns: int = 2) -> alt.Legend:
+    # Above the plot: a legend at the right squeezes the chart to nothing on a phone, one at
+    # the bottom sits far below the axis title.
+    return alt.Legend(orient="top", direction="horizontal", title=None, labelLimit=320,
+                      columns=columns)  # fmt: skip
+
+
 def line_chart(records: list[dict[str, Any]], series: dict[str, str], *, y_title: str,
-               log_y: bool = True, log_x: bool = True, height: int = 260) -> None:  # fmt: skip
-    """Lines of ``series`` ({record key: label}) against step, log axes by default."""
+               log_y: bool = True, log_x: bool = True, height: int = 200,
+               title: str | None = None, y_domain: tuple[float, float] | None = None,
+               rules: dict[float, str] | None = None,
+               steps: dict[int, str] | None = None) -> None:  # fmt: skip
+    """Lines of ``series`` ({record key: label}) against step, log axes by default.
+
+    Log axes are fitted to the data (not stretched to whole decades) so a loss between 2 and 5
+    fills the plot. ``rules``: {y value: label} dashed reference lines (e.g. a threshold);
+    ``steps``: {step: label} dashed vertical lines (e.g. "memorised").
+    ``height`` is the plot's; Streamlit fits axes, legend and title into the chart's height, so
+    room for them is added.
+    """
     rows = [
-        {"step": max(r["step"], 1), "series": label, "value": r[key]}
+        {"step": max(r["step"], 1) if log_x else r["step"], "series": label, "value": r[key]}
         for r in records
         for key, label in series.items()
         if r.get(key) is not None and (not log_y or r[key] > 0)
@@ -66,24 +84,140 @@ def line_chart(records: list[dict[str, Any]], series: dict[str, str], *, y_title
         st.caption("Waiting for the first measurements…")
         return
     df = pd.DataFrame(rows)
-    x = alt.X("step:Q", scale=alt.Scale(type="log" if log_x else "linear"), title="step")
-    y = alt.Y("value:Q", scale=alt.Scale(type="log" if log_y else "linear"), title=y_title)
-    chart = alt.Chart(df).mark_line().encode(x=x, y=y, color=alt.Color("series:N", title=None))
-    st.altair_chart(chart.properties(height=height), use_container_width=True)
+    xs = alt.Scale(type="log", nice=False) if log_x else alt.Scale(type="linear", nice=False)
+    if log_y:
+        ys = alt.Scale(type="log", nice=False, padding=6)
+    else:
+        ys = alt.Scale(type="linear", domain=list(y_domain)) if y_domain else alt.Scale()
+    x = alt.X("step:Q", scale=xs, title="step" + (" (log scale)" if log_x else ""),
+              axis=alt.Axis(format="~s"))  # fmt: skip
+    y = alt.Y("value:Q", scale=ys, title=y_title + (" (log scale)" if log_y else ""),
+              axis=alt.Axis(format="~g" if log_y else ",~r"))  # fmt: skip
+    order = list(series.values())
+    cols = 1 if max(map(len, order)) > 20 else 2
+    legend = _legend(cols) if len(series) > 1 else None
+    color = alt.Color("series:N", sort=order, legend=legend,
+                      scale=alt.Scale(domain=order, range=_PALETTE[: len(order)]))  # fmt: skip
+    chart = alt.Chart(df).mark_line().encode(x=x, y=y, color=color,
+                                             tooltip=["series", "step", "value"])  # fmt: skip
+    for value, label in (rules or {}).items():
+        rule = alt.Chart(pd.DataFrame({"y": [value], "label": [label]}))
+        chart += rule.mark_rule(strokeDash=[4, 4], color="gray").encode(y="y:Q")
+        chart += rule.mark_text(align="left", baseline="bottom", dx=4, dy=-2, color="gray").encode(
+            y="y:Q", x=alt.value(0), text="label:N"
+        )
+    for step, label in (steps or {}).items():
+        at = max(step, 1) if log_x else step
+        rule = alt.Chart(pd.DataFrame({"step": [at], "label": [label]}))
+        chart += rule.mark_rule(strokeDash=[4, 4], color="gray").encode(x="step:Q")
+        chart += rule.mark_text(align="right", baseline="top", dx=-3, dy=2, color="gray").encode(
+            x="step:Q", y=alt.value(0), text="label:N"
+        )
+    rows = -(-len(series) // cols) if len(series) > 1 else 0
+    height += 60 + 22 * rows + (28 if title else 0)
+    st.altair_chart(chart.properties(height=height, title=title or ""), use_container_width=True)
+
+
+# Distinct hues in a fixed order, so "train"/"test" and "layer 0"/"layer 1" never share a blue.
+_PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
 
 
 def heatmap(
-    values: list[list[float]], title: str, *, row: str = "layer", col: str = "head"
-) -> None:
+    values: list[list[float]], title: str, *, threshold: float | None = None
+) -> None:  # fmt: skip
+    """A [layer][head] grid of scores in 0..1, each cell labelled with its value (rows L0, L1…,
+    columns H0, H1…); cells at or above ``threshold`` get a bold label. No colour legend: the
+    numbers are in the cells."""
     df = pd.DataFrame(
-        [{row: i, col: j, "score": v} for i, vs in enumerate(values) for j, v in enumerate(vs)]
+        [{"layer": f"L{i}", "head": f"H{j}", "score": v, "hot": v >= 0.5,
+          "strong": threshold is not None and v >= threshold}
+         for i, vs in enumerate(values) for j, v in enumerate(vs)]
+    )  # fmt: skip
+    axis = {"labelAngle": 0, "labelFontSize": 13, "ticks": False, "domain": False}
+    base = alt.Chart(df).encode(
+        x=alt.X("head:O", title=None, axis=alt.Axis(orient="top", **axis)),
+        y=alt.Y("layer:O", title=None, axis=alt.Axis(**axis)),
     )
-    base = alt.Chart(df).encode(x=alt.X(f"{col}:O"), y=alt.Y(f"{row}:O"))
-    rect = base.mark_rect().encode(
-        color=alt.Color("score:Q", scale=alt.Scale(domain=[0, 1], scheme="blues"))
-    )
-    text = base.mark_text().encode(text=alt.Text("score:Q", format=".2f"))
-    st.altair_chart((rect + text).properties(title=title, height=140), use_container_width=True)
+    layers = [
+        base.mark_rect(stroke="white", strokeWidth=1).encode(
+            color=alt.Color("score:Q", scale=alt.Scale(domain=[0, 1], scheme="blues"),
+                            legend=None),
+            tooltip=["layer", "head", alt.Tooltip("score:Q", format=".2f")],
+        )
+    ]  # fmt: skip
+    for strong in (False, True):
+        layers.append(
+            base.transform_filter(f"datum.strong == {str(strong).lower()}")
+            .mark_text(fontSize=15, fontWeight="bold" if strong else "normal")
+            .encode(text=alt.Text("score:Q", format=".2f"),
+                    color=alt.condition("datum.hot", alt.value("white"), alt.value("black")))
+        )  # fmt: skip
+    # Streamlit fits the whole chart (title and labels too) into ``height``.
+    st.altair_chart(alt.layer(*layers).properties(title=title, height=64 + 44 * len(values)),
+                    use_container_width=True)  # fmt: skip
+
+
+def frequency_bars(norms: list[float], key: list[int]) -> None:
+    """Norm of the embedding per Fourier frequency (1 .. len(norms)), key frequencies
+    highlighted."""
+    df = pd.DataFrame({"frequency": range(1, len(norms) + 1), "norm": norms})
+    df["kind"] = ["key frequency" if f in key else "other" for f in df["frequency"]]
+    chart = alt.Chart(df).mark_bar().encode(
+        x=alt.X("frequency:O", title="frequency k", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("norm:Q", title="norm of W_E"),
+        color=alt.Color("kind:N", legend=_legend(),
+                        scale=alt.Scale(domain=["key frequency", "other"],
+                                        range=[_PALETTE[1], "#9aa5b1"])),
+        tooltip=["frequency", alt.Tooltip("norm:Q", format=".2f")],
+    )  # fmt: skip
+    st.altair_chart(chart.properties(height=300), use_container_width=True)
+
+
+# Sizes the view's iframe to its content (CircuitsVis' zoomed pattern grows with the page width,
+# so no fixed height fits both a desktop and a phone); Streamlit's ``srcdoc`` iframes are
+# same-origin, so the page inside may set its frame's height. A white card: the view's own colours
+# are for a light page, unreadable on the dark theme.
+_FIT_FRAME = """<style>body { font-family: "Source Sans Pro", "Source Sans 3", sans-serif;
+  margin: 0; padding: 8px; background: #fff; color: #222; border-radius: 8px; }
+h1, h2, h3, h4, div, span, text { font-family: inherit; }</style>
+<script>(function () {
+  function fit() {
+    var f = window.frameElement; if (!f) return;
+    var h = Math.ceil(document.body.getBoundingClientRect().height) + 16;
+    if (Math.abs(f.clientHeight - h) > 4) f.style.height = h + "px";
+  }
+  function start() { new ResizeObserver(fit).observe(document.body); fit(); }
+  if (document.body) start(); else document.addEventListener("DOMContentLoaded", start);
+})();</script>"""
+
+
+def attention_view(html: str, height: int = 700) -> None:
+    """CircuitsVis HTML in an iframe that fits its content (``height`` until it has loaded)."""
+    # In front: CircuitsVis' ``<div/>`` is not self-closing in HTML, so whatever follows it
+    # lands inside the div that React then renders over.
+    st.iframe(_FIT_FRAME + html, height=height)
+
+
+def position_loss_chart(losses: list[float], repeat_len: int) -> None:
+    """Loss of each prediction on ``[r, r]`` (``len(losses) == 2L - 1``; entry ``j`` predicts
+    token ``j + 2``, counting from 1), the two copies in two colours, split by a dashed line."""
+    tokens = range(2, len(losses) + 2)
+    df = pd.DataFrame({
+        "token": tokens,
+        "loss": losses,
+        "part": ["first copy (random)" if t <= repeat_len else "second copy (a repeat)"
+                 for t in tokens],
+    })  # fmt: skip
+    x = alt.X("token:Q", title="token predicted (position in the sequence)",
+              scale=alt.Scale(domain=[1, len(losses) + 1], nice=False))  # fmt: skip
+    line = alt.Chart(df).mark_line(point=True).encode(
+        x=x, y=alt.Y("loss:Q", title="loss (nats)"),
+        color=alt.Color("part:N", legend=_legend(), scale=alt.Scale(range=_PALETTE[:2])),
+        tooltip=["token", alt.Tooltip("loss:Q", format=".2f")],
+    )  # fmt: skip
+    rule = alt.Chart(pd.DataFrame({"token": [repeat_len + 0.5]})).mark_rule(
+        strokeDash=[4, 4], color="gray").encode(x="token:Q")  # fmt: skip
+    st.altair_chart((line + rule).properties(height=280), use_container_width=True)
 
 
 @st.cache_data(ttl=600, show_spinner=False)
@@ -100,10 +234,15 @@ def episode_moments(demo: str, limit: int = 6) -> None:
         gen, d = resources.generation(), str(resources.current_data_dir())
         shown = 0
         for ep in resources.episodes():
-            for m in _moments(demo, ep.id, gen, d)[:limit]:
-                where = f"{fmt_time(m['start'])} · {m['chapter'] or ''}"
-                st.markdown(f"- [{ep.title} — {where}]({m['link']})")
-                shown += 1
+            moments = _moments(demo, ep.id, gen, d)[:limit]
+            if not moments:
+                continue
+            lines = [f"**{md_text(ep.title)}** — listen from:"]
+            for m in moments:
+                chapter = f" · {md_text(m['chapter'])}" if m["chapter"] else ""
+                lines.append(f"- [{fmt_time(m['start'])}{chapter}]({m['link']})")
+            st.markdown("\n".join(lines))
+            shown += len(moments)
         if not shown:
             st.caption("No moment of the ingested episodes matches this demo closely enough.")
     except PodlensError as e:
