@@ -50,8 +50,12 @@ def grokking_main(args: argparse.Namespace) -> int:
         lambda **kw: grokking.train(cfg, args.data_dir, resume=args.resume, **kw),
         f"grokking p={cfg.p}",
     )
-    out = grokking.summary(result)
-    if args.json:
+    return _print(grokking.summary(result), args.json)
+
+
+def _print(out: dict, as_json: bool) -> int:
+    """The final metrics: one JSON object with ``--json``, else ``key: value`` lines."""
+    if as_json:
         print(json.dumps(out))
     else:
         for k, v in out.items():
@@ -66,13 +70,7 @@ def induction_main(args: argparse.Namespace) -> int:
         args.preset, n_steps=args.steps, n_heads=args.heads, lr=args.lr, seed=args.seed
     )
     result = _run(lambda **kw: induction.train(cfg, args.data_dir, **kw), "induction")
-    out = induction.summary(result)
-    if args.json:
-        print(json.dumps(out))
-    else:
-        for k, v in out.items():
-            print(f"{k}: {v}")
-    return 0
+    return _print(induction.summary(result), args.json)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,6 +7,7 @@ Screenshots of each page at desktop and phone widths (and dark mode) go to tests
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -60,47 +61,24 @@ def _wait_http(url: str, timeout: float, proc: subprocess.Popen) -> None:
     raise TimeoutError(f"{url} not up after {timeout} s")
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory):
-    tmp = tmp_path_factory.mktemp("browser")
-    wav = write_silence_wav(tmp / "ep19.wav", AUDIO_SECONDS)
-    with FixtureServer() as srv:
-        audio_url = srv.add("/audio/ep19.wav", Route(file=wav, content_type="audio/wav"))
-        feed = feed_with_enclosure(EP19_FEED, audio_url, tmp / "feed-19.xml")
-        data = tmp / "data"
-        ingest_ep19(data, feed, EP19_MD)
-        port = _free_port()
-        env = {
-            **os.environ,
-            "PODLENS_DATA_DIR": str(data),
-            "PYTHONPATH": str(REPO),
-            "HF_HUB_OFFLINE": "1",
-            "TRANSFORMERS_OFFLINE": "1",
-        }
-        log = (tmp / "streamlit.log").open("wb")
+@contextlib.contextmanager
+def streamlit_app(data: Path, log_path: Path):
+    """``streamlit run app.py`` on a free port over ``data``; yields the base URL, then stops."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PODLENS_DATA_DIR": str(data),
+        "PYTHONPATH": str(REPO),
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+    }
+    with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-                "--server.fileWatcherType",
-                "none",
-            ],
-            cwd=REPO,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true",
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
         try:
             base = f"http://127.0.0.1:{port}"
             _wait_http(base + "/_stcore/health", 90, proc)
@@ -111,7 +89,19 @@ def app_url(tmp_path_factory: pytest.TempPathFactory):
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
-            log.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory):
+    tmp = tmp_path_factory.mktemp("browser")
+    wav = write_silence_wav(tmp / "ep19.wav", AUDIO_SECONDS)
+    with FixtureServer() as srv:
+        audio_url = srv.add("/audio/ep19.wav", Route(file=wav, content_type="audio/wav"))
+        feed = feed_with_enclosure(EP19_FEED, audio_url, tmp / "feed-19.xml")
+        data = tmp / "data"
+        ingest_ep19(data, feed, EP19_MD)
+        with streamlit_app(data, tmp / "streamlit.log") as base:
+            yield base
 
 
 @pytest.fixture(scope="module")

@@ -9,26 +9,21 @@ dark, go to tests/artifacts/ (``demo-<page>-<width>-<scheme>.png``).
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
 from tests.test_browser import (  # noqa: F401  (``browser`` is a fixture)
     ARTIFACTS,
     DESKTOP,
     PHONE,
-    _free_port,
     _seconds,
-    _wait_http,
     _wait_idle,
     browser,
+    streamlit_app,
     sync_api,
 )
 
@@ -49,24 +44,7 @@ def demo_data(app_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 
 @pytest.fixture(scope="module")
 def app_url(demo_data: Path, browser):  # noqa: F811
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PODLENS_DATA_DIR": str(demo_data),
-        "PYTHONPATH": str(REPO),
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-    }
-    log = (demo_data.parent / "streamlit.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        base = f"http://127.0.0.1:{port}"
-        _wait_http(base + "/_stcore/health", 90, proc)
+    with streamlit_app(demo_data, demo_data.parent / "streamlit.log") as base:
         # Warm the server on the default page: Streamlit shows a spurious "Page not found"
         # dialog over the first page of a cold server that isn't the default one
         # (streamlit/streamlit#9992).
@@ -78,13 +56,6 @@ def app_url(demo_data: Path, browser):  # noqa: F811
         _wait_idle(p)
         ctx.close()
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture
