@@ -34,10 +34,12 @@ mode = st.segmented_control(
 )
 if mode == "type my own":
     text = st.text_input(
-        "Your sequence", "Mr and Mrs Dursley of number four Privet Drive were proud to say that "
+        "Your sequence",
+        "Mr and Mrs Dursley of number four Privet Drive were proud to say that "
         "they were perfectly normal . Mr and Mrs Dursley of number four",
-        max_chars=400, help=f"Up to {cfg.n_ctx} words.",
-    )  # fmt: skip
+        max_chars=400,
+        help=f"Up to {cfg.n_ctx} words.",
+    )
     length = None
 else:
     text = None
@@ -52,8 +54,10 @@ except PodlensError as e:
 roles = out["roles"]
 prev = [f"L{a}H{b}" for (a, b), r in roles.items() if r == "previous-token"]
 ind = [f"L{a}H{b}" for (a, b), r in roles.items() if r == "induction"]
-st.markdown(f"Previous-token heads: **{', '.join(prev) or 'none'}** · "
-            f"induction heads: **{', '.join(ind) or 'none'}**")  # fmt: skip
+st.markdown(
+    f"Previous-token heads: **{', '.join(prev) or 'none'}** · "
+    f"induction heads: **{', '.join(ind) or 'none'}**"
+)
 
 
 @st.cache_data(max_entries=32, show_spinner="Rendering the attention view…")

@@ -50,11 +50,23 @@ run = ud.run_for(grokking.DEMO, cfg)
 def curves(records: list[dict], marks: dict[int, str] | None = None) -> None:
     a, b = st.columns(2)
     with a:
-        ud.line_chart(records, {"train_loss": "train", "test_loss": "test"}, y_title="loss",
-                      title="Loss", steps=marks)  # fmt: skip
+        ud.line_chart(
+            records,
+            {"train_loss": "train", "test_loss": "test"},
+            y_title="loss",
+            title="Loss",
+            steps=marks,
+        )
     with b:
-        ud.line_chart(records, {"train_acc": "train", "test_acc": "test"}, y_title="accuracy",
-                      log_y=False, y_domain=(0, 1), title="Accuracy", steps=marks)  # fmt: skip
+        ud.line_chart(
+            records,
+            {"train_acc": "train", "test_acc": "test"},
+            y_title="accuracy",
+            log_y=False,
+            y_domain=(0, 1),
+            title="Accuracy",
+            steps=marks,
+        )
 
 
 if result is None and (run is None or run.done):
@@ -68,10 +80,12 @@ if result is None and (run is None or run.done):
     if st.button(label, type="primary", icon=":material/play_arrow:"):
         try:
             run = ud.start_run(
-                grokking.DEMO, cfg,
-                lambda **kw: grokking.train(cfg, data_dir, resume=True,
-                                            limits=grokking.UI_LIMITS, **kw),
-            )  # fmt: skip
+                grokking.DEMO,
+                cfg,
+                lambda **kw: grokking.train(
+                    cfg, data_dir, resume=True, limits=grokking.UI_LIMITS, **kw
+                ),
+            )
         except PodlensError as e:
             st.error(str(e))
         st.rerun()
@@ -120,16 +134,36 @@ st.caption(
 pm = result["progress_measures"]
 a, b = st.columns(2)
 with a:
-    ud.line_chart(pm, {"train_loss": "train", "test_loss": "test",
-                       "restricted_loss": "restricted (key frequencies only)",
-                       "excluded_loss": "excluded (key frequencies removed)"},
-                  y_title="loss", title="Losses", steps=marks)  # fmt: skip
+    ud.line_chart(
+        pm,
+        {
+            "train_loss": "train",
+            "test_loss": "test",
+            "restricted_loss": "restricted (key frequencies only)",
+            "excluded_loss": "excluded (key frequencies removed)",
+        },
+        y_title="loss",
+        title="Losses",
+        steps=marks,
+    )
 with b:
-    ud.line_chart(pm, {"gini_W_E": "Gini W_E", "gini_W_L": "Gini W_L"}, y_title="Gini",
-                  log_y=False, title="Sparsity in the Fourier basis", steps=marks)  # fmt: skip
-    ud.line_chart(pm, {"sum_sq_weights": "Σ w²"}, y_title="sum of squared weights", log_y=False,
-                  height=160, title="Total weight (weight decay shrinks it)",
-                  steps=marks)  # fmt: skip
+    ud.line_chart(
+        pm,
+        {"gini_W_E": "Gini W_E", "gini_W_L": "Gini W_L"},
+        y_title="Gini",
+        log_y=False,
+        title="Sparsity in the Fourier basis",
+        steps=marks,
+    )
+    ud.line_chart(
+        pm,
+        {"sum_sq_weights": "Σ w²"},
+        y_title="sum of squared weights",
+        log_y=False,
+        height=160,
+        title="Total weight (weight decay shrinks it)",
+        steps=marks,
+    )
 
 if st.button("Train again", icon=":material/refresh:"):
     ud.start_run(

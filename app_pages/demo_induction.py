@@ -25,10 +25,12 @@ with st.expander("Where this is discussed", icon=":material/headphones:"):
 
 presets = list(induction.PRESETS)
 c1, c2 = st.columns(2)
-preset = c1.segmented_control("preset", presets, default="fast",
-                              help="fast: 2 heads per layer; wide: 4, slower")  # fmt: skip
-steps = c2.number_input("steps", 100, induction.UI_LIMITS.n_steps[1],
-                        induction.PRESETS[preset or "fast"].n_steps, 100)  # fmt: skip
+preset = c1.segmented_control(
+    "preset", presets, default="fast", help="fast: 2 heads per layer; wide: 4, slower"
+)
+steps = c2.number_input(
+    "steps", 100, induction.UI_LIMITS.n_steps[1], induction.PRESETS[preset or "fast"].n_steps, 100
+)
 cfg = induction.make_config(preset or "fast", n_steps=int(steps))
 try:
     induction.validate(cfg, induction.UI_LIMITS)
@@ -48,26 +50,42 @@ def train_fn(**kw):
 def scores(rec: dict) -> None:
     a, b = st.columns(2)
     with a:
-        ud.heatmap(rec["induction"], "induction score per head",
-                   threshold=induction.INDUCTION_THRESHOLD)  # fmt: skip
+        ud.heatmap(
+            rec["induction"], "induction score per head", threshold=induction.INDUCTION_THRESHOLD
+        )
     with b:
-        ud.heatmap(rec["prev_token"], "previous-token score per head",
-                   threshold=induction.PREV_TOKEN_THRESHOLD)  # fmt: skip
+        ud.heatmap(
+            rec["prev_token"],
+            "previous-token score per head",
+            threshold=induction.PREV_TOKEN_THRESHOLD,
+        )
 
 
 def loss_curve(records: list[dict]) -> None:
-    ud.line_chart(records, {"loss": "training loss"}, y_title="loss", log_x=False,
-                  title="Training loss: plateau, then phase change")  # fmt: skip
+    ud.line_chart(
+        records,
+        {"loss": "training loss"},
+        y_title="loss",
+        log_x=False,
+        title="Training loss: plateau, then phase change",
+    )
 
 
 def score_curves(records: list[dict]) -> None:
     ud.line_chart(
         induction.score_history(records),
-        {"ind_last": f"induction, layer {cfg.n_layers - 1}", "ind_first": "induction, layer 0",
-         "prev_first": "previous-token, layer 0"},
-        y_title="best head score", log_y=False, log_x=False, y_domain=(0, 1),
-        title="Head scores during training", rules={induction.INDUCTION_THRESHOLD: "threshold"},
-    )  # fmt: skip
+        {
+            "ind_last": f"induction, layer {cfg.n_layers - 1}",
+            "ind_first": "induction, layer 0",
+            "prev_first": "previous-token, layer 0",
+        },
+        y_title="best head score",
+        log_y=False,
+        log_x=False,
+        y_domain=(0, 1),
+        title="Head scores during training",
+        rules={induction.INDUCTION_THRESHOLD: "threshold"},
+    )
 
 
 if result is None and (run is None or run.done):
@@ -118,8 +136,11 @@ st.caption(
     "guessed, but from the next on the induction head finds each token's earlier occurrence "
     "and copies what followed it, and the loss collapses."
 )
-st.page_link("app_pages/demo_attention.py", label="Look at every head's attention pattern",
-             icon=":material/visibility:")  # fmt: skip
+st.page_link(
+    "app_pages/demo_attention.py",
+    label="Look at every head's attention pattern",
+    icon=":material/visibility:",
+)
 
 if st.button("Train again", icon=":material/refresh:"):
     ud.start_run(induction.DEMO, cfg, train_fn)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from podlens.links import fmt_time
+from podlens.timecode import fmt_time
 from ui import components, hooks, resources, state
 from ui.ingest_panel import empty_state
 from ui.moments import clamp_t

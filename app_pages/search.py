@@ -11,7 +11,7 @@ import time
 import streamlit as st
 
 from podlens.errors import PodlensError
-from podlens.links import fmt_time
+from podlens.timecode import fmt_time
 from ui import components, resources, state
 from ui.ingest_panel import empty_state
 from ui.moments import clamp_t, group_by_episode

@@ -36,10 +36,12 @@ def one_run(name: str) -> dict:
             s = induction.summary(r)
         wall = time.perf_counter() - t
     return {
-        **s, "wall_s": round(wall, 2), "steps": r["steps"],
+        **s,
+        "wall_s": round(wall, 2),
+        "steps": r["steps"],
         "ms_per_step": round(1000 * r["seconds"] / max(r["steps"], 1), 2),
         "load_avg_1m": round(os.getloadavg()[0], 2),
-    }  # fmt: skip
+    }
 
 
 def main() -> None:
@@ -66,8 +68,10 @@ def main() -> None:
     else:
         for name in ("induction", "grokking"):
             if name in report:
-                print(f"{name}: median {report[name]['median_seconds']} s, "
-                      f"{report[name]['median_ms_per_step']} ms/step")  # fmt: skip
+                print(
+                    f"{name}: median {report[name]['median_seconds']} s, "
+                    f"{report[name]['median_ms_per_step']} ms/step"
+                )
 
 
 if __name__ == "__main__":

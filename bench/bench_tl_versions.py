@@ -59,9 +59,18 @@ class PlainTransformer(nn.Module):
 
 
 def make(kind: str) -> nn.Module:
-    common = dict(n_layers=1, d_model=D_MODEL, d_head=D_MODEL // N_HEADS, n_heads=N_HEADS,
-                  d_vocab=P + 1, d_vocab_out=P, n_ctx=N_CTX, act_fn="relu",
-                  normalization_type=None, seed=0)  # fmt: skip
+    common = dict(
+        n_layers=1,
+        d_model=D_MODEL,
+        d_head=D_MODEL // N_HEADS,
+        n_heads=N_HEADS,
+        d_vocab=P + 1,
+        d_vocab_out=P,
+        n_ctx=N_CTX,
+        act_fn="relu",
+        normalization_type=None,
+        seed=0,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if kind == "plain":
@@ -91,8 +100,12 @@ def time_steps(model: nn.Module, steps: int) -> float:
     gen = torch.Generator().manual_seed(0)
     x = torch.randint(0, P, (BATCH, N_CTX), generator=gen)
     y = torch.randint(0, P, (BATCH,), generator=gen)
-    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3,
-                            weight_decay=1.0, betas=(0.9, 0.98))  # fmt: skip
+    opt = torch.optim.AdamW(
+        [p for p in model.parameters() if p.requires_grad],
+        lr=1e-3,
+        weight_decay=1.0,
+        betas=(0.9, 0.98),
+    )
 
     def step() -> None:
         logits = model(x)[:, -1].to(torch.float64)
@@ -128,13 +141,20 @@ def main() -> None:
             times[k].append(time_steps(models[k], args.steps))
     from importlib.metadata import version
 
-    print(json.dumps({
-        "transformer_lens": version("transformer-lens"), "torch": torch.__version__,
-        "threads": args.threads, "size": args.size, "module": tl.__name__,
-        "ms_per_step_median": {k: round(statistics.median(v), 2) for k, v in times.items()},
-        "ms_per_step_all": {k: [round(t, 2) for t in v] for k, v in times.items()},
-        "params": {k: sum(p.numel() for p in m.parameters()) for k, m in models.items()},
-    }))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "transformer_lens": version("transformer-lens"),
+                "torch": torch.__version__,
+                "threads": args.threads,
+                "size": args.size,
+                "module": tl.__name__,
+                "ms_per_step_median": {k: round(statistics.median(v), 2) for k, v in times.items()},
+                "ms_per_step_all": {k: [round(t, 2) for t in v] for k, v in times.items()},
+                "params": {k: sum(p.numel() for p in m.parameters()) for k, m in models.items()},
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

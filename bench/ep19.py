@@ -13,7 +13,7 @@ import re
 import warnings
 from pathlib import Path
 
-from ingest.models import Chapter, Episode, Turn
+from podlens.models import Chapter, Episode, Turn
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"

@@ -43,9 +43,14 @@ def grokking_main(args: argparse.Namespace) -> int:
     from demos import grokking
 
     cfg = grokking.make_config(
-        args.preset, p=args.p, frac_train=args.frac, weight_decay=args.wd, lr=args.lr,
-        n_epochs=args.steps, seed=args.seed,
-    )  # fmt: skip
+        args.preset,
+        p=args.p,
+        frac_train=args.frac,
+        weight_decay=args.wd,
+        lr=args.lr,
+        n_epochs=args.steps,
+        seed=args.seed,
+    )
     result = _run(
         lambda **kw: grokking.train(cfg, args.data_dir, resume=args.resume, **kw),
         f"grokking p={cfg.p}",

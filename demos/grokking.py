@@ -75,12 +75,21 @@ PRESETS: dict[str, GrokkingConfig] = {
     # and a stronger weight decay; it memorises by step ~400 (test accuracy ~0.3) and
     # generalises (test >= 95%) around step ~1.2k, then trains 500 more steps of clean-up.
     "fast": GrokkingConfig(
-        p=59, frac_train=0.4, weight_decay=3.0, d_model=64, n_heads=4, d_mlp=256, lr=1e-3,
-        n_epochs=3000, eval_every=10, checkpoint_every=50, stop_after_grok=500,
+        p=59,
+        frac_train=0.4,
+        weight_decay=3.0,
+        d_model=64,
+        n_heads=4,
+        d_mlp=256,
+        lr=1e-3,
+        n_epochs=3000,
+        eval_every=10,
+        checkpoint_every=50,
+        stop_after_grok=500,
     ),
     # The paper's setup (minutes to hours on a CPU; run it from the CLI, it resumes).
     "paper": GrokkingConfig(),
-}  # fmt: skip
+}
 
 
 @dataclass(frozen=True)
@@ -177,11 +186,20 @@ _INIT_LOCK = threading.Lock()  # HookedTransformer seeds the global RNGs while i
 
 def make_model(cfg: GrokkingConfig) -> HookedTransformer:
     tcfg = HookedTransformerConfig(
-        n_layers=1, d_model=cfg.d_model, d_head=cfg.d_head, n_heads=cfg.n_heads,
-        d_mlp=cfg.d_mlp, act_fn="relu", normalization_type=None,
-        d_vocab=cfg.p + 1, d_vocab_out=cfg.p, n_ctx=3, init_weights=True,
-        device="cpu", seed=cfg.seed,
-    )  # fmt: skip
+        n_layers=1,
+        d_model=cfg.d_model,
+        d_head=cfg.d_head,
+        n_heads=cfg.n_heads,
+        d_mlp=cfg.d_mlp,
+        act_fn="relu",
+        normalization_type=None,
+        d_vocab=cfg.p + 1,
+        d_vocab_out=cfg.p,
+        n_ctx=3,
+        init_weights=True,
+        device="cpu",
+        seed=cfg.seed,
+    )
     with _INIT_LOCK, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = HookedTransformer(tcfg)
@@ -225,11 +243,17 @@ def _new_state(cfg: GrokkingConfig) -> TrainState:
 
 
 def _save_state(d: Path, st: TrainState) -> None:
-    save_torch(d / "state.pt", {
-        "model": st.model.state_dict(), "optimizer": st.optimizer.state_dict(),
-        "scheduler": st.scheduler.state_dict(), "step": st.step, "records": st.records,
-        "seconds": st.seconds,
-    })  # fmt: skip
+    save_torch(
+        d / "state.pt",
+        {
+            "model": st.model.state_dict(),
+            "optimizer": st.optimizer.state_dict(),
+            "scheduler": st.scheduler.state_dict(),
+            "step": st.step,
+            "records": st.records,
+            "seconds": st.seconds,
+        },
+    )
 
 
 def _load_state(d: Path, cfg: GrokkingConfig) -> TrainState | None:

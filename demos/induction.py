@@ -141,12 +141,14 @@ def repeated_run_batch(cfg: InductionConfig, gen: torch.Generator) -> torch.Tens
     return torch.where(repeated, x.gather(1, src), x)
 
 
-def repeated_tokens(cfg: InductionConfig, length: int | None = None, batch: int | None = None,
-                    seed: int = 12345) -> torch.Tensor:  # fmt: skip
+def repeated_tokens(
+    cfg: InductionConfig, length: int | None = None, batch: int | None = None, seed: int = 12345
+) -> torch.Tensor:
     """The test sequence: ``[r, r]`` for random r of ``length`` tokens; [batch, 2 * length]."""
     L = length or cfg.eval_len
-    r = torch.randint(0, cfg.d_vocab, (batch or cfg.eval_batch, L),
-                      generator=torch.Generator().manual_seed(seed))  # fmt: skip
+    r = torch.randint(
+        0, cfg.d_vocab, (batch or cfg.eval_batch, L), generator=torch.Generator().manual_seed(seed)
+    )
     return torch.cat([r, r], dim=1)
 
 
@@ -158,10 +160,18 @@ _INIT_LOCK = threading.Lock()  # HookedTransformer seeds the global RNGs while i
 
 def make_model(cfg: InductionConfig) -> HookedTransformer:
     tcfg = HookedTransformerConfig(
-        n_layers=cfg.n_layers, d_model=cfg.d_model, d_head=cfg.d_head, n_heads=cfg.n_heads,
-        d_vocab=cfg.d_vocab, n_ctx=cfg.n_ctx, attn_only=True, normalization_type=None,
-        init_weights=True, device="cpu", seed=cfg.seed,
-    )  # fmt: skip
+        n_layers=cfg.n_layers,
+        d_model=cfg.d_model,
+        d_head=cfg.d_head,
+        n_heads=cfg.n_heads,
+        d_vocab=cfg.d_vocab,
+        n_ctx=cfg.n_ctx,
+        attn_only=True,
+        normalization_type=None,
+        init_weights=True,
+        device="cpu",
+        seed=cfg.seed,
+    )
     with _INIT_LOCK, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return HookedTransformer(tcfg)
@@ -251,9 +261,11 @@ def _train_loop(cfg, d, on_record, stop, progress) -> dict[str, Any]:
             if evaluate or loss is None:
                 s = head_scores(model, test, cfg.eval_len)
                 rec.update(
-                    induction=s["induction"].tolist(), prev_token=s["prev_token"].tolist(),
-                    loss_first_half=s["loss_first_half"], loss_second_half=s["loss_second_half"],
-                )  # fmt: skip
+                    induction=s["induction"].tolist(),
+                    prev_token=s["prev_token"].tolist(),
+                    loss_first_half=s["loss_first_half"],
+                    loss_second_half=s["loss_second_half"],
+                )
             records.append(rec)
             on_record and on_record(rec)
         if loss is None:
@@ -266,9 +278,13 @@ def _train_loop(cfg, d, on_record, stop, progress) -> dict[str, Any]:
     save_torch(d / "model.pt", model.state_dict())
     result = analyse(model, cfg)
     result.update(
-        demo=DEMO, config=dataclasses.asdict(cfg), records=records, finished=finished,
-        steps=step, seconds=round(time.perf_counter() - t0, 2),
-    )  # fmt: skip
+        demo=DEMO,
+        config=dataclasses.asdict(cfg),
+        records=records,
+        finished=finished,
+        steps=step,
+        seconds=round(time.perf_counter() - t0, 2),
+    )
     if finished:
         atomic_write_json(d / "result.json", result)
     return result
@@ -295,11 +311,15 @@ def score_history(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     previous-token score in the first layer (``{"step", "ind_first", "ind_last",
     "prev_first"}``), to watch the two kinds of head form together."""
     return [
-        {"step": r["step"], "ind_first": max(r["induction"][0]),
-         "ind_last": max(r["induction"][-1]), "prev_first": max(r["prev_token"][0])}
+        {
+            "step": r["step"],
+            "ind_first": max(r["induction"][0]),
+            "ind_last": max(r["induction"][-1]),
+            "prev_first": max(r["prev_token"][0]),
+        }
         for r in records
         if "induction" in r
-    ]  # fmt: skip
+    ]
 
 
 def summary(result: dict[str, Any]) -> dict[str, Any]:

@@ -64,8 +64,9 @@ OVERRIDES_FILE = "demo_links.json"
 def load_overrides(data_dir: str | Path | None = None) -> dict[str, Any]:
     """The override table: the repo's ``data/demo_links.json`` updated by the data dir's."""
     table: dict[str, Any] = {}
-    for path in dict.fromkeys([REPO_ROOT / "data" / OVERRIDES_FILE,
-                               default_data_dir(data_dir) / OVERRIDES_FILE]):  # fmt: skip
+    for path in dict.fromkeys(
+        [REPO_ROOT / "data" / OVERRIDES_FILE, default_data_dir(data_dir) / OVERRIDES_FILE]
+    ):
         try:
             loaded = json.loads(Path(path).read_text())
         except FileNotFoundError:
@@ -102,11 +103,19 @@ def moments_for_demo(
     found = searcher.search(description, k=k, kinds=("transcript",), episode=episode_id)
     sims = _cosine(searcher.model, description, [r.text for r in found]) if found else []
     moments = [
-        {"start": r.start, "end": r.end, "chapter": r.chapter, "speaker": r.speaker,
-         "text": r.text, "similarity": round(s, 4), "link": r.link, "source": "auto"}
+        {
+            "start": r.start,
+            "end": r.end,
+            "chapter": r.chapter,
+            "speaker": r.speaker,
+            "text": r.text,
+            "similarity": round(s, 4),
+            "link": r.link,
+            "source": "auto",
+        }
         for r, s in zip(found, sims, strict=True)
         if s >= threshold and r.start is not None
-    ]  # fmt: skip
+    ]
     table = overrides if overrides is not None else load_overrides()
     rules = table.get(episode_id, {}).get(demo_name, {})
     for rm in rules.get("remove", []):
@@ -114,11 +123,18 @@ def moments_for_demo(
         moments = [m for m in moments if not (m["start"] <= t <= (m["end"] or m["start"]))]
     for add in rules.get("add", []):
         t = float(add["start"])
-        moments.append({
-            "start": t, "end": add.get("end"), "chapter": add.get("chapter"), "speaker": None,
-            "text": add.get("note", ""), "similarity": None, "link": deep_link(episode_id, t),
-            "source": "override",
-        })  # fmt: skip
+        moments.append(
+            {
+                "start": t,
+                "end": add.get("end"),
+                "chapter": add.get("chapter"),
+                "speaker": None,
+                "text": add.get("note", ""),
+                "similarity": None,
+                "link": deep_link(episode_id, t),
+                "source": "override",
+            }
+        )
     return sorted(moments, key=lambda m: m["start"])
 
 
@@ -165,9 +181,11 @@ def demos_for_chapters(
     for row in scores:
         best = max(row.values(), default=0.0)
         picked.append(
-            sorted((d for d, s in row.items() if s >= threshold and s >= best - margin),
-                   key=lambda d: -row[d])
-        )  # fmt: skip
+            sorted(
+                (d for d, s in row.items() if s >= threshold and s >= best - margin),
+                key=lambda d: -row[d],
+            )
+        )
     return picked
 
 
@@ -201,9 +219,11 @@ def episode_chapter_demos(
     passages = [
         (p.start, vecs[row_of[p.id]])
         for p in stored
-        if p.episode == episode.id and p.kind == "transcript" and p.start is not None
+        if p.episode == episode.id
+        and p.kind == "transcript"
+        and p.start is not None
         and p.id in row_of
-    ]  # fmt: skip
+    ]
     names = list(DEMOS)
     desc = model.encode([DEMOS[d]["description"] for d in names], normalize_embeddings=True)
     picked = demos_for_chapters(

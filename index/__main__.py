@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from podlens.errors import PodlensError, cli_errors
-from podlens.links import fmt_time
+from podlens.timecode import fmt_time
 
 PROG = "python -m index"
 KIND_CHOICES = {"transcript": ("transcript",), "paper": ("paper",), "both": ("transcript", "paper")}

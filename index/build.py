@@ -11,7 +11,7 @@ import numpy as np
 from index.chunk import ChunkConfig, chunk_episode, chunk_papers, passage_pieces
 from index.embed import embed_texts, embedding_dim, load_embedder, model_id
 from index.store import IndexStore
-from ingest.models import Episode, PaperDoc
+from podlens.models import Episode, PaperDoc
 
 Progress = Callable[[str, float], None]
 

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ingest.models import Episode, PaperDoc
+from podlens.models import Episode, PaperDoc
 
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace and
 # something that can start a sentence.  "e.g. this" and "Mr. X" are rare enough in speech.

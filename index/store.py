@@ -33,9 +33,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.chunk import Passage
-from ingest.models import Episode
 from podlens.atomic import atomic_write_bytes
 from podlens.config import data_dir as resolve_data_dir
+from podlens.models import Episode
 
 DB_NAME = "podlens.db"
 FAISS_NAME = "passages.faiss"

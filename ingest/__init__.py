@@ -1,4 +1,4 @@
-"""Ingest: podcast feed + transcript -> an :class:`~ingest.models.Episode` on the audio clock.
+"""Ingest: podcast feed + transcript -> an :class:`~podlens.models.Episode` on the audio clock.
 
 ``feed`` parses RSS/Atom items and their chapters, ``transcript`` parses AXRP transcripts
 (Jekyll markdown or the rendered axrp.net page) into speaker turns, ``align`` places the turns on

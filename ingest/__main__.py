@@ -21,7 +21,7 @@ import sys
 import warnings
 
 from podlens.errors import PodlensError, cli_errors
-from podlens.links import fmt_time
+from podlens.timecode import fmt_time
 
 PROG = "ingest"
 
@@ -57,8 +57,19 @@ def _ingest_parser(prog: str, shortcut: bool) -> argparse.ArgumentParser:
 
 def _dry_json(ep) -> str:  # type: ignore[no-untyped-def]
     d = ep.to_dict()
-    keys = ["id", "title", "podcast", "published", "audio_url", "duration", "chapters", "turns",
-            "references", "duration_estimated", "transcript_url"]
+    keys = [
+        "id",
+        "title",
+        "podcast",
+        "published",
+        "audio_url",
+        "duration",
+        "chapters",
+        "turns",
+        "references",
+        "duration_estimated",
+        "transcript_url",
+    ]
     out = {k: d[k] for k in keys}
     out["chapters"] = [{"title": c["title"], "start": c["start"]} for c in d["chapters"]]
     return json.dumps(out, ensure_ascii=False, indent=1)
@@ -94,8 +105,12 @@ class _StageBars:
             self.close()
             self.stage = stage
             self.bar = tqdm(
-                total=100, unit="%", desc=STAGE_LABELS.get(stage, stage), file=self.file,
-                leave=stage == "papers", bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}",
+                total=100,
+                unit="%",
+                desc=STAGE_LABELS.get(stage, stage),
+                file=self.file,
+                leave=stage == "papers",
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}",
             )
         assert self.bar is not None
         self.bar.n = int(100 * max(0.0, min(1.0, fraction)))
@@ -130,9 +145,14 @@ def _run_ingest(args: argparse.Namespace, feed: str, episode: str | None) -> int
         warnings.simplefilter("always")
         try:
             ep = ingest(
-                feed=feed, transcript=args.transcript, episode=episode,
-                guid=getattr(args, "guid", None), data_dir=args.data_dir,
-                dry_run=args.dry_run, no_papers=args.no_papers, progress=bars,
+                feed=feed,
+                transcript=args.transcript,
+                episode=episode,
+                guid=getattr(args, "guid", None),
+                data_dir=args.data_dir,
+                dry_run=args.dry_run,
+                no_papers=args.no_papers,
+                progress=bars,
             )
         finally:
             if bars is not None:
@@ -145,8 +165,10 @@ def _run_ingest(args: argparse.Namespace, feed: str, episode: str | None) -> int
     else:
         verb = "parsed (dry run, nothing written)" if args.dry_run else "ingested"
         est = " (estimated)" if ep.duration_estimated else ""
-        print(f"{verb} {ep.id}: {ep.title} - {len(ep.turns)} turns, {len(ep.chapters)} chapters, "
-              f"{fmt_time(ep.duration)}{est}")
+        print(
+            f"{verb} {ep.id}: {ep.title} - {len(ep.turns)} turns, {len(ep.chapters)} chapters, "
+            f"{fmt_time(ep.duration)}{est}"
+        )
         print(_references_line(ep))
     return 0
 
@@ -165,8 +187,10 @@ def _status(argv: list[str]) -> int:
 
 
 def _align_eval(argv: list[str]) -> int:
-    p = _Parser(prog=f"{PROG} align-eval",
-                description="Leave-one-chapter-out error of the alignment (uniform vs model).")
+    p = _Parser(
+        prog=f"{PROG} align-eval",
+        description="Leave-one-chapter-out error of the alignment (uniform vs model).",
+    )
     p.add_argument("--feed", required=True)
     p.add_argument("--transcripts", required=True, help="folder of AXRP markdown posts")
     args = p.parse_args(argv)

@@ -36,8 +36,8 @@ from itertools import pairwise
 import numpy as np
 from rapidfuzz import fuzz
 
-from ingest.models import Chapter, Turn
 from podlens.errors import PodlensError
+from podlens.models import Chapter, Turn
 
 MATCH_THRESHOLD = 70.0
 MIN_SPEAKER_WORDS = 300  # speakers with fewer words share one "other" rate
@@ -69,8 +69,14 @@ DEFAULT_CONFIG = RateConfig("chars", speakers=False, pause=True, ridge=0.1)
 CONFIG_GRID = tuple(
     RateConfig(unit, speakers, pause, ridge)
     for unit in ("words", "chars")
-    for speakers, pause, ridge in ((False, False, None), (False, True, 0.1), (False, True, 0.5),
-                                   (True, True, 0.1), (True, True, 0.5), (True, True, 2.0))
+    for speakers, pause, ridge in (
+        (False, False, None),
+        (False, True, 0.1),
+        (False, True, 0.5),
+        (True, True, 0.1),
+        (True, True, 0.5),
+        (True, True, 2.0),
+    )
 )
 
 
@@ -190,8 +196,11 @@ class RateModel:
         counts: Counter[str] = Counter()
         for t in turns:
             counts[t.speaker] += _words(t)  # group threshold in words either way
-        self.groups = (sorted(s for s, w in counts.items() if w >= MIN_SPEAKER_WORDS)
-                       if self.config.speakers else [])
+        self.groups = (
+            sorted(s for s, w in counts.items() if w >= MIN_SPEAKER_WORDS)
+            if self.config.speakers
+            else []
+        )
         self.index = {s: i for i, s in enumerate(self.groups)}
         self.n_groups = len(self.groups) + 1  # + "other" (everyone, with one rate)
         unit = _words if self.config.unit == "words" else _chars
@@ -212,8 +221,11 @@ class RateModel:
         X = np.array(rows) if rows else np.zeros((0, self.feats.shape[1]))
         y = np.array(ys)
         total_w = X[:, :-1].sum() if len(X) else 0.0
-        r0 = float(y.sum() / total_w) if total_w > 0 else (
-            0.4 if self.config.unit == "words" else 0.08)
+        r0 = (
+            float(y.sum() / total_w)
+            if total_w > 0
+            else (0.4 if self.config.unit == "words" else 0.08)
+        )
         prior = np.array([r0] * self.n_groups + [0.0])
         if self.uniform or len(X) < 2:
             self.theta = prior
@@ -238,8 +250,10 @@ def build_anchors(
 ) -> tuple[list[Anchor], dict[int, int]]:
     matches = match_chapters(chapters, sections)
     firsts = section_first_turns(turns, sections)
-    anchors = [Anchor(firsts[s], float(chapters[c].start), chapters[c].title)
-               for c, s in sorted(matches.items())]
+    anchors = [
+        Anchor(firsts[s], float(chapters[c].start), chapters[c].title)
+        for c, s in sorted(matches.items())
+    ]
     if not any(a.turn == 0 for a in anchors):
         anchors.append(Anchor(0, 0.0, "<start>"))
     if duration and duration > 0:
@@ -293,7 +307,8 @@ def align(
     if not chapters:
         warnings.warn(
             "the feed item has no chapters: turns are placed uniformly over the duration",
-            AlignmentWarning, stacklevel=2,
+            AlignmentWarning,
+            stacklevel=2,
         )
     anchors, matches = build_anchors(turns, sections, chapters, duration)
     if chapters and not matches:
@@ -304,7 +319,8 @@ def align(
             )
         warnings.warn(
             "no feed chapter matches a transcript section: turns are placed uniformly",
-            AlignmentWarning, stacklevel=2,
+            AlignmentWarning,
+            stacklevel=2,
         )
     model = RateModel(turns, uniform=uniform, config=config).fit(anchors)
     starts, end = place(turns, anchors, model)
@@ -313,8 +329,9 @@ def align(
         t.end = round(float(starts[i + 1]) if i + 1 < len(turns) else end, 2)
     estimated = not duration
     total = float(duration) if duration else round(end, 2)
-    return Alignment(total, estimated, matches, anchors,
-                     "uniform" if model.uniform else model.config.name)
+    return Alignment(
+        total, estimated, matches, anchors, "uniform" if model.uniform else model.config.name
+    )
 
 
 @dataclass
@@ -375,5 +392,6 @@ def turn_errors(
     model = RateModel(turns, uniform=uniform, config=config).fit(anchors)
     starts, _ = place(turns, anchors, model)
     pinned = {a.turn for a in anchors}
-    return [abs(float(starts[i]) - s) for i, s in enumerate(stamps)
-            if s is not None and i not in pinned]
+    return [
+        abs(float(starts[i]) - s) for i, s in enumerate(stamps) if s is not None and i not in pinned
+    ]

@@ -131,16 +131,25 @@ def evaluate(feed: str, transcripts: str | Path) -> list[EpisodeEval]:
         stamps = [t.stamp for t in tr.turns]
         chap, turn = {}, {}
         for cfg in GRID:
-            chap[cfg] = cross_validate(turns, tr.sections, item.chapters, item.duration,
-                                       config=cfg).errors
-            turn[cfg] = (turn_errors(turns, stamps, tr.sections, item.chapters, item.duration,
-                                     config=cfg) if any(s is not None for s in stamps) else [])
-        out.append(EpisodeEval(
-            episode=item.number or "?", title=item.title, n_chapters=len(item.chapters),
-            n_matched=len(match_chapters(item.chapters, tr.sections)),
-            has_duration=item.duration is not None,
-            chapter_errors=chap, turn_errors=turn,
-        ))
+            chap[cfg] = cross_validate(
+                turns, tr.sections, item.chapters, item.duration, config=cfg
+            ).errors
+            turn[cfg] = (
+                turn_errors(turns, stamps, tr.sections, item.chapters, item.duration, config=cfg)
+                if any(s is not None for s in stamps)
+                else []
+            )
+        out.append(
+            EpisodeEval(
+                episode=item.number or "?",
+                title=item.title,
+                n_chapters=len(item.chapters),
+                n_matched=len(match_chapters(item.chapters, tr.sections)),
+                has_duration=item.duration is not None,
+                chapter_errors=chap,
+                turn_errors=turn,
+            )
+        )
     return select(out)
 
 
@@ -149,21 +158,27 @@ def _mm(e: np.ndarray) -> str:
 
 
 def _summary(name: str, e: np.ndarray) -> str:
-    return (f"  {name:<30} mean {e.mean():6.1f} s  median {np.median(e):6.1f} s  "
-            f"p90 {np.percentile(e, 90):6.1f} s  within 30 s {np.mean(e <= 30):.0%}")
+    return (
+        f"  {name:<30} mean {e.mean():6.1f} s  median {np.median(e):6.1f} s  "
+        f"p90 {np.percentile(e, 90):6.1f} s  within 30 s {np.mean(e <= 30):.0%}"
+    )
 
 
 def format_report(rows: list[EpisodeEval]) -> str:
-    lines = [f"{'ep':>5} {'chap':>4} {'match':>5} {'dur':>3} {'held':>4} "
-             f"{'uniform mean/med':>16} {'per-spk mean/med':>16} {'model mean/med':>15} "
-             f"{'turns':>5} {'turn unif/model':>15}  title"]
+    lines = [
+        f"{'ep':>5} {'chap':>4} {'match':>5} {'dur':>3} {'held':>4} "
+        f"{'uniform mean/med':>16} {'per-spk mean/med':>16} {'model mean/med':>15} "
+        f"{'turns':>5} {'turn unif/model':>15}  title"
+    ]
     for r in rows:
         tb, tm = np.array(r.turn_baseline), np.array(r.turn_model)
         ts = f"{tb.mean():6.1f} /{tm.mean():6.1f}" if len(tb) else f"{'-':>15}"
-        lines.append(f"{r.episode:>5} {r.n_chapters:>4} {r.n_matched:>5} "
-                     f"{'y' if r.has_duration else 'n':>3} {len(r.baseline):>4} "
-                     f"{_mm(np.array(r.baseline)):>16} {_mm(np.array(r.per_speaker)):>16} "
-                     f"{_mm(np.array(r.model)):>15} {len(tb):>5} {ts:>15}  {r.title[:40]}")
+        lines.append(
+            f"{r.episode:>5} {r.n_chapters:>4} {r.n_matched:>5} "
+            f"{'y' if r.has_duration else 'n':>3} {len(r.baseline):>4} "
+            f"{_mm(np.array(r.baseline)):>16} {_mm(np.array(r.per_speaker)):>16} "
+            f"{_mm(np.array(r.model)):>15} {len(tb):>5} {ts:>15}  {r.title[:40]}"
+        )
     if not rows:
         return "\n".join(lines)
 
@@ -171,25 +186,36 @@ def format_report(rows: list[EpisodeEval]) -> str:
         return np.concatenate([np.asarray(get(r), dtype=float) for r in rows])
 
     allb = cat(lambda r: r.baseline)
-    lines += ["", f"{len(rows)} episodes, {len(allb)} held-out chapter starts "
-                  "(leave one chapter out)"]
+    lines += [
+        "",
+        f"{len(rows)} episodes, {len(allb)} held-out chapter starts (leave one chapter out)",
+    ]
     chosen = sorted({r.selected.name for r in rows})
-    how = ("chosen per episode on the other episodes (leave one episode out)"
-           if rows[0].selected_on == "other episodes"
-           else "fixed default, chosen earlier on the 25-episode fixture feed")
+    how = (
+        "chosen per episode on the other episodes (leave one episode out)"
+        if rows[0].selected_on == "other episodes"
+        else "fixed default, chosen earlier on the 25-episode fixture feed"
+    )
     model_name = "selected model"
-    for name, e in (("uniform words (baseline)", allb),
-                    ("per-speaker rates (model)", cat(lambda r: r.per_speaker)),
-                    (model_name, cat(lambda r: r.model))):
+    for name, e in (
+        ("uniform words (baseline)", allb),
+        ("per-speaker rates (model)", cat(lambda r: r.per_speaker)),
+        (model_name, cat(lambda r: r.model)),
+    ):
         lines.append(_summary(name, e))
     lines.append(f"  selected model: {how}: {'; '.join(chosen)}")
     tb = cat(lambda r: r.turn_baseline)
     if len(tb):
         n_eps = sum(1 for r in rows if r.turn_baseline)
-        lines += ["", f"turn level: {len(tb)} turn starts written in {n_eps} transcripts, "
-                      "predicted from the chapter anchors only"]
-        for name, e in (("uniform words (baseline)", tb),
-                        ("per-speaker rates (model)", cat(lambda r: r.turn_per_speaker)),
-                        (model_name, cat(lambda r: r.turn_model))):
+        lines += [
+            "",
+            f"turn level: {len(tb)} turn starts written in {n_eps} transcripts, "
+            "predicted from the chapter anchors only",
+        ]
+        for name, e in (
+            ("uniform words (baseline)", tb),
+            ("per-speaker rates (model)", cat(lambda r: r.turn_per_speaker)),
+            (model_name, cat(lambda r: r.turn_model)),
+        ):
             lines.append(_summary(name, e))
     return "\n".join(lines)

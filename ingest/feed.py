@@ -21,8 +21,9 @@ import feedparser
 from bs4 import BeautifulSoup
 
 from ingest.http import fetch_text, is_url
-from ingest.models import Chapter
 from podlens.errors import PodlensError
+from podlens.models import Chapter
+from podlens.timecode import parse_timestamp
 
 _TS = r"(\d{1,2}:\d{2}(?::\d{2})?)"
 _SEP = r"[\s\-–—:|.]*"
@@ -52,25 +53,6 @@ class FeedItem:
     chapters: list[Chapter] = field(default_factory=list)
     chapters_source: str = "none"  # "podcast:chapters" | "show notes" | "none"
     feed_url: str | None = None
-
-
-def parse_timestamp(s: str) -> float:
-    """``"1:02:03" -> 3723``, ``"02:03" -> 123``, ``"3723"``/``"3723.5"`` -> seconds."""
-    s = str(s).strip()
-    if re.fullmatch(r"\d+(?:\.\d+)?", s):
-        return float(s)
-    m = re.fullmatch(r"(\d+):(\d{1,2})(?::(\d{1,2}))?(?:\.\d+)?", s)
-    if not m:
-        raise PodlensError(f"not a timestamp: {s!r}")
-    a, b, c = m.groups()
-    if c is None:
-        mins, secs = int(a), int(b)
-        hours = 0
-    else:
-        hours, mins, secs = int(a), int(b), int(c)
-    if (mins >= 60 and c is not None) or secs >= 60:
-        raise PodlensError(f"not a timestamp: {s!r}")
-    return float(hours * 3600 + mins * 60 + secs)
 
 
 def html_to_text(fragment: str) -> str:
@@ -314,9 +296,7 @@ def item_from_entry(parsed: Any, entry: Any, feed_url: str | None = None) -> Fee
     )
 
 
-def read_item(
-    feed: str, episode: str | int | None = None, guid: str | None = None
-) -> FeedItem:
+def read_item(feed: str, episode: str | int | None = None, guid: str | None = None) -> FeedItem:
     parsed = load_feed(feed)
     entry = select_entry(parsed, episode=episode, guid=guid)
     return item_from_entry(parsed, entry, feed_url=feed if is_url(feed) else None)

@@ -23,9 +23,9 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from ingest.fetch import FetchConfig, Fetcher, FetchError, FetchResult
-from ingest.models import Episode, PaperDoc, Reference
 from ingest.references import arxiv_id, collect_references, show_notes_titled
 from podlens.atomic import atomic_write_json
+from podlens.models import Episode, PaperDoc, Reference
 
 log = logging.getLogger(__name__)
 

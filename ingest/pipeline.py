@@ -13,10 +13,10 @@ from pathlib import Path
 from ingest.align import align
 from ingest.feed import episode_id, read_item
 from ingest.http import fetch_text
-from ingest.models import Chapter, Episode, PaperDoc
 from ingest.transcript import parse_transcript
 from podlens.config import data_dir as resolve_data_dir
 from podlens.errors import PodlensError
+from podlens.models import Chapter, Episode, PaperDoc
 
 Progress = Callable[[str, float], None]
 
@@ -112,8 +112,10 @@ def ingest(
     """
     ep = build_episode(feed, transcript, episode=episode, guid=guid, progress=progress)
     papers = add_references(
-        ep, None if dry_run else resolve_data_dir(data_dir),
-        fetch=not (no_papers or dry_run), progress=progress,
+        ep,
+        None if dry_run else resolve_data_dir(data_dir),
+        fetch=not (no_papers or dry_run),
+        progress=progress,
     )
     if dry_run:
         return ep
@@ -130,6 +132,3 @@ def has_episodes(data_dir: str | os.PathLike[str] | None = None) -> bool:
     except ImportError:
         return (d / "index" / "podlens.db").is_file()
     return bool(IndexStore(d).has_episodes())
-
-
-

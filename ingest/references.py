@@ -1,9 +1,9 @@
 """The works an episode discusses: collected from the show notes and the transcript's links.
 
-One :class:`~ingest.models.Reference` per distinct work.  URLs are normalized so that the ways one
+One :class:`~podlens.models.Reference` per distinct work.  URLs are normalized so that the ways one
 work gets written (``arxiv.org/pdf/2301.05217v2.pdf``, ``https://arxiv.org/abs/2301.05217``,
 ``http://www.example.com/post/#section``) meet under one key, and each reference lists every
-transcript turn that links it as a :class:`~ingest.models.Mention`.
+transcript turn that links it as a :class:`~podlens.models.Mention`.
 
 Show notes write URLs with or without a scheme (``Title: arxiv.org/abs/2301.05217``) or as HTML
 anchors; both are read.  The title comes from the show notes when the work is listed there, else
@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bs4 import BeautifulSoup
 
-from ingest.models import Episode, Mention, Reference
+from podlens.models import Episode, Mention, Reference
 
 # New-style (2301.05217, 0704.0001) and old-style (hep-th/9901001) arXiv identifiers.
 _ARXIV_ID = r"(\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7})"

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
-from ingest.models import Link, Turn
 from podlens.errors import PodlensError
+from podlens.models import Link, Turn
+from podlens.timecode import parse_timestamp
 
 INTRO = "Introduction"
 
@@ -55,8 +56,9 @@ class ParsedTurn:
         return "\n\n".join(self.paragraphs)
 
     def to_turn(self) -> Turn:
-        return Turn(speaker=self.speaker, text=self.text, chapter=self.chapter,
-                    links=list(self.links))
+        return Turn(
+            speaker=self.speaker, text=self.text, chapter=self.chapter, links=list(self.links)
+        )
 
 
 @dataclass
@@ -70,13 +72,10 @@ class Transcript:
 
 
 def _seconds(stamp: str | None) -> float | None:
-    if not stamp:
+    try:
+        return parse_timestamp(stamp) if stamp else None
+    except PodlensError:  # a garbled stamp is no anchor; the turn is aligned like any other
         return None
-    parts = [int(p) for p in stamp.split(":")]
-    total = 0
-    for p in parts:
-        total = total * 60 + p
-    return float(total)
 
 
 def _ws(s: str) -> str:
@@ -142,8 +141,9 @@ class _Builder:
         if self.current is None:
             if self.last_speaker is None:
                 return  # preamble before any speaker: summary, topic list
-            self.current = ParsedTurn(speaker=self.last_speaker, paragraphs=[],
-                                      chapter=self.chapter)
+            self.current = ParsedTurn(
+                speaker=self.last_speaker, paragraphs=[], chapter=self.chapter
+            )
             self.turns.append(self.current)
         self.current.paragraphs.append(text)
         self.current.links.extend(links)

@@ -16,10 +16,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ingest.models import Episode
 from podlens.config import data_dir as resolve_data_dir
 from podlens.errors import PodlensError, cli_errors
-from podlens.links import fmt_time
+from podlens.models import Episode
+from podlens.timecode import fmt_time
 
 
 def load_episode(episode_id: str, data_dir: Path) -> Episode:
@@ -298,8 +298,10 @@ def _highlights(args: argparse.Namespace, ddir: Path) -> int:
         _print_json(rows)
     else:
         for r in rows:
-            print(f"[{fmt_time(r['start'])}–{fmt_time(r['end'])}] {r.get('title', '')}  "
-                  f"({r['chapter']}; score {r['score']:.2f})")  # fmt: skip
+            print(
+                f"[{fmt_time(r['start'])}–{fmt_time(r['end'])}] {r.get('title', '')}  "
+                f"({r['chapter']}; score {r['score']:.2f})"
+            )
     return 0
 
 

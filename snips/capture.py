@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ingest.models import Episode
+from podlens.models import Episode
 from snips.ai import Provider, SnipContext, provider_from_env
 from snips.store import Snip, normalise_tags
 from snips.window import DEFAULT_AFTER, DEFAULT_BEFORE, Sentence, Window, snap, snip_window

@@ -25,7 +25,7 @@ import yaml
 
 from podlens.atomic import atomic_write_bytes, atomic_write_text
 from podlens.errors import PodlensError
-from podlens.links import fmt_time
+from podlens.timecode import fmt_time
 from snips.share import audio_link, fmt_seconds, snip_deep_link
 from snips.store import Snip
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ingest.models import Episode
+from podlens.models import Episode
 from snips.ai import _DANGLING_START, FILLER_WORDS, first_word
 from snips.window import Sentence, Window, episode_sentences
 

@@ -250,8 +250,9 @@ class SnipStore:
         d["favourite"] = int(bool(snip.favourite))
         cols = ", ".join(f'"{c}"' for c in _COLUMNS)
         marks = ", ".join("?" for _ in _COLUMNS)
-        con.execute(f"INSERT OR REPLACE INTO snips ({cols}) VALUES ({marks})",
-                    [d[c] for c in _COLUMNS])  # fmt: skip
+        con.execute(
+            f"INSERT OR REPLACE INTO snips ({cols}) VALUES ({marks})", [d[c] for c in _COLUMNS]
+        )
         con.execute("DELETE FROM snip_tags WHERE snip_id = ?", (snip.id,))
         con.executemany(
             "INSERT INTO snip_tags (snip_id, tag) VALUES (?, ?)", [(snip.id, t) for t in snip.tags]

@@ -1,6 +1,6 @@
 """Cut a snip's window out of an aligned episode, snapped to sentence boundaries.
 
-Alignment gives each :class:`~ingest.models.Turn` a start and an end on the audio clock; inside
+Alignment gives each :class:`~podlens.models.Turn` a start and an end on the audio clock; inside
 a turn we place sentences by word position (a sentence that starts at word 120 of a 300-word turn
 starts 40 % of the way through it).  A snip is what the listener just heard: by default the 60 s
 that end at the tap.  The raw window is then snapped so the quote starts and ends on whole
@@ -18,8 +18,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ingest.models import Episode
 from podlens.errors import PodlensError
+from podlens.models import Episode
 
 DEFAULT_BEFORE = 60.0
 DEFAULT_AFTER = 0.0

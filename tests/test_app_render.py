@@ -7,13 +7,13 @@ from types import SimpleNamespace
 import pytest
 from markdown_it import MarkdownIt
 
-from ingest.models import Chapter, Episode, Link, Turn
+from podlens.models import Chapter, Episode, Link, Turn
+from podlens.timecode import parse_t
 from ui import hooks
 from ui.moments import (
     chapter_index_at,
     clamp_t,
     group_by_episode,
-    parse_t,
     sections,
     transcript_html,
     turn_index_at,

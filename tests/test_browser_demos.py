@@ -238,8 +238,9 @@ SHOTS = [(w, scheme) for w in ("desktop", "phone") for scheme in ("light", "dark
 @pytest.mark.parametrize("demo", ["induction", "attention", "grokking"])
 def test_demo_page_screenshots(browser, app_url, demo):  # noqa: F811
     for width, scheme in SHOTS:
-        ctx = browser.new_context(viewport=DESKTOP if width == "desktop" else PHONE,
-                                  color_scheme=scheme)  # fmt: skip
+        ctx = browser.new_context(
+            viewport=DESKTOP if width == "desktop" else PHONE, color_scheme=scheme
+        )
         p = ctx.new_page()
         p.set_default_timeout(60_000)
         p.goto(app_url + PAGES[demo])

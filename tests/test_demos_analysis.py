@@ -125,12 +125,20 @@ def test_score_history_tracks_the_best_head_per_layer_at_each_evaluation():
     from demos import induction
 
     records = [
-        {"step": 0, "loss": 4.2, "induction": [[0.1, 0.0], [0.2, 0.1]],
-         "prev_token": [[0.1, 0.3], [0.0, 0.0]]},
+        {
+            "step": 0,
+            "loss": 4.2,
+            "induction": [[0.1, 0.0], [0.2, 0.1]],
+            "prev_token": [[0.1, 0.3], [0.0, 0.0]],
+        },
         {"step": 5, "loss": 4.1},  # a loss-only record is skipped
-        {"step": 50, "loss": 2.0, "induction": [[0.1, 0.0], [0.3, 0.9]],
-         "prev_token": [[0.8, 0.3], [0.0, 0.0]]},
-    ]  # fmt: skip
+        {
+            "step": 50,
+            "loss": 2.0,
+            "induction": [[0.1, 0.0], [0.3, 0.9]],
+            "prev_token": [[0.8, 0.3], [0.0, 0.0]],
+        },
+    ]
     assert induction.score_history(records) == [
         {"step": 0, "ind_first": 0.1, "ind_last": 0.2, "prev_first": 0.3},
         {"step": 50, "ind_first": 0.1, "ind_last": 0.9, "prev_first": 0.8},

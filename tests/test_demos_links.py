@@ -69,19 +69,26 @@ def _unit(*xs):
 def test_a_chapter_links_the_demo_it_keeps_discussing_not_one_stray_passage():
     desc = {"grokking": _unit(1, 0, 0), "induction": _unit(0, 1, 0)}
     passages = [
-        (10, _unit(1, 0.1, 0)), (20, _unit(1, 0.2, 0)), (30, _unit(1, 0, 0.1)),  # grokking chapter
-        (110, _unit(0, 0, 1)), (120, _unit(0, 0, 1)), (130, _unit(0, 1, 0)),  # one stray mention
-    ]  # fmt: skip
+        (10, _unit(1, 0.1, 0)),
+        (20, _unit(1, 0.2, 0)),
+        (30, _unit(1, 0, 0.1)),  # grokking chapter
+        (110, _unit(0, 0, 1)),
+        (120, _unit(0, 0, 1)),
+        (130, _unit(0, 1, 0)),  # one stray mention
+    ]
     scores = links.chapter_scores(desc, passages, [(0, 100), (100, 200), (200, 300)])
     assert scores[0]["grokking"] > 0.95 and scores[1]["induction"] < 0.5 and scores[2] == {}
     assert links.demos_for_chapters(scores, threshold=0.55) == [["grokking"], [], []]
 
 
 def test_a_chapter_shows_only_demos_close_to_its_best_one():
-    scores = [{"attention": 0.68, "induction": 0.60, "grokking": 0.2},
-              {"attention": 0.62, "induction": 0.61}]  # fmt: skip
+    scores = [
+        {"attention": 0.68, "induction": 0.60, "grokking": 0.2},
+        {"attention": 0.62, "induction": 0.61},
+    ]
     assert links.demos_for_chapters(scores, threshold=0.55, margin=0.03) == [
-        ["attention"], ["attention", "induction"]
+        ["attention"],
+        ["attention", "induction"],
     ]
 
 

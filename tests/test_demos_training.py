@@ -125,23 +125,62 @@ def test_attention_page_data_shows_every_head_and_labels_the_induction_heads(ind
 
 def test_cli_prints_the_induction_metrics_as_json(tmp_path):
     out = subprocess.run(
-        [sys.executable, "-m", "demos", "induction", "--steps", "20", "--json",
-         "--data-dir", str(tmp_path)],
-        cwd=REPO, capture_output=True, text=True, timeout=300, check=True,
+        [
+            sys.executable,
+            "-m",
+            "demos",
+            "induction",
+            "--steps",
+            "20",
+            "--json",
+            "--data-dir",
+            str(tmp_path),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
         env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+    )
     got = json.loads(out.stdout)
-    assert set(got) == {"max_induction_score", "induction_heads", "loss_first_half",
-                        "loss_second_half", "seconds"}  # fmt: skip
+    assert set(got) == {
+        "max_induction_score",
+        "induction_heads",
+        "loss_first_half",
+        "loss_second_half",
+        "seconds",
+    }
 
 
 def test_cli_prints_the_grokking_metrics_as_json(tmp_path):
     out = subprocess.run(
-        [sys.executable, "-m", "demos", "grokking", "--p", "17", "--steps", "30", "--json",
-         "--data-dir", str(tmp_path)],
-        cwd=REPO, capture_output=True, text=True, timeout=300, check=True,
+        [
+            sys.executable,
+            "-m",
+            "demos",
+            "grokking",
+            "--p",
+            "17",
+            "--steps",
+            "30",
+            "--json",
+            "--data-dir",
+            str(tmp_path),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
         env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+    )
     got = json.loads(out.stdout)
-    assert set(got) == {"train_acc", "test_acc", "memorised_step", "generalised_step",
-                        "key_frequencies", "seconds"}  # fmt: skip
+    assert set(got) == {
+        "train_acc",
+        "test_acc",
+        "memorised_step",
+        "generalised_step",
+        "key_frequencies",
+        "seconds",
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 from index.chunk import ChunkConfig, chunk_episode, chunk_papers, split_sentences
-from ingest.models import Episode, PaperDoc, Turn
+from podlens.models import Episode, PaperDoc, Turn
 
 
 def _sentences(n: int, words: int = 10, tag: str = "s") -> str:

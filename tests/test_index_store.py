@@ -15,8 +15,8 @@ import pytest
 from index.build import index_episode
 from index.search import Searcher
 from index.store import _HEADER, FAISS_NAME, PAUSE_ENV, IndexStore
-from ingest.models import Chapter, Episode, PaperDoc, Turn
 from podlens.errors import PodlensError
+from podlens.models import Chapter, Episode, PaperDoc, Turn
 
 REPO = Path(__file__).resolve().parent.parent
 

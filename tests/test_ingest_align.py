@@ -16,9 +16,9 @@ from ingest.align import (
 )
 from ingest.evaluate import GRID, EpisodeEval, evaluate, select
 from ingest.feed import read_item
-from ingest.models import Chapter
 from ingest.transcript import parse_markdown
 from podlens.errors import PodlensError
+from podlens.models import Chapter
 from tests.conftest import AXRP_FEED, EP19_FEED, EP19_MD, POSTS
 
 
@@ -35,11 +35,16 @@ def test_every_ep19_feed_chapter_matches_its_own_section(ep19):
 
 
 def test_fuzzy_matching_survives_typos_and_quotes():
-    chapters = [Chapter("Could mechanistic intepretability possibly work?", 10),
-                Chapter("Something unrelated entirely", 20),
-                Chapter("‘A Mathematical Framework’", 30)]
-    sections = ["Could mechanistic interpretability possibly work?", "Intro",
-                "'A Mathematical Framework'"]
+    chapters = [
+        Chapter("Could mechanistic intepretability possibly work?", 10),
+        Chapter("Something unrelated entirely", 20),
+        Chapter("‘A Mathematical Framework’", 30),
+    ]
+    sections = [
+        "Could mechanistic interpretability possibly work?",
+        "Intro",
+        "'A Mathematical Framework'",
+    ]
     assert match_chapters(chapters, sections) == {0: 0, 2: 2}
 
 
@@ -104,8 +109,11 @@ def _row(name: str, chapter: dict, turn: dict) -> EpisodeEval:
 def test_variant_selection_never_looks_at_the_episode_it_scores():
     good, bad = {c: [1.0] for c in GRID}, {c: [50.0] for c in GRID}
     good[PER_SPEAKER_CONFIG] = [0.1]  # the other episodes favour per-speaker rates
-    rows = [_row("a", dict(good), dict(good)), _row("b", dict(good), {c: [] for c in GRID}),
-            _row("c", {**bad, BASELINE_CONFIG: [0.0]}, {**bad, BASELINE_CONFIG: [0.0]})]
+    rows = [
+        _row("a", dict(good), dict(good)),
+        _row("b", dict(good), {c: [] for c in GRID}),
+        _row("c", {**bad, BASELINE_CONFIG: [0.0]}, {**bad, BASELINE_CONFIG: [0.0]}),
+    ]
     select(rows)
     # c would look best with the baseline on its own errors, but it is chosen on a and b
     assert rows[2].selected == PER_SPEAKER_CONFIG and rows[2].model == [50.0]

@@ -21,8 +21,12 @@ EP19_PAGE = "/episode/2023/02/04/episode-19-mechanistic-interpretability-neel-na
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ingest", *args], cwd=REPO, capture_output=True, text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})}, timeout=120,
+        [sys.executable, "-m", "ingest", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
+        timeout=120,
     )
 
 
@@ -32,12 +36,31 @@ def _files(d: Path) -> list[Path]:
 
 def test_dry_run_json_has_the_contract_shape_and_writes_nothing(tmp_path):
     data = tmp_path / "data"
-    r = _cli("--feed", str(EP19_FEED), "--transcript", str(EP19_MD), "--episode", "19",
-             "--data-dir", str(data), "--dry-run", "--json", "--no-papers")
+    r = _cli(
+        "--feed",
+        str(EP19_FEED),
+        "--transcript",
+        str(EP19_MD),
+        "--episode",
+        "19",
+        "--data-dir",
+        str(data),
+        "--dry-run",
+        "--json",
+        "--no-papers",
+    )
     assert r.returncode == 0, r.stderr
     ep = json.loads(r.stdout)
-    assert {"id", "title", "podcast", "published", "audio_url", "duration", "chapters",
-            "turns"} <= set(ep)
+    assert {
+        "id",
+        "title",
+        "podcast",
+        "published",
+        "audio_url",
+        "duration",
+        "chapters",
+        "turns",
+    } <= set(ep)
     assert ep["id"] == "axrp-19" and ep["podcast"] == "AXRP - the AI X-risk Research Podcast"
     assert len(ep["chapters"]) == 19 and set(ep["chapters"][0]) == {"title", "start"}
     assert len(ep["turns"]) == 469
@@ -52,16 +75,23 @@ def test_dry_run_json_has_the_contract_shape_and_writes_nothing(tmp_path):
 def _serve_axrp(http_server) -> str:
     page = render_post_html(EP19_MD.read_text("utf-8"))
     page_url = http_server.add(EP19_PAGE, Route(page.encode()))
-    feed = EP19_FEED.read_text("utf-8").replace(
-        "https://axrp.net/episode/2023/02/04/episode-19-mechanistic-interpretability-neel-nanda.html",
-        page_url,
-    ).replace("axrp.net/episode/2023/02/04/episode-19-mechanistic-interpretability-neel-nanda.html",
-              page_url)
+    feed = (
+        EP19_FEED.read_text("utf-8")
+        .replace(
+            "https://axrp.net/episode/2023/02/04/episode-19-mechanistic-interpretability-neel-nanda.html",
+            page_url,
+        )
+        .replace(
+            "axrp.net/episode/2023/02/04/episode-19-mechanistic-interpretability-neel-nanda.html",
+            page_url,
+        )
+    )
     return http_server.add("/rss", Route(feed.encode(), "application/rss+xml"))
 
 
-def test_axrp_shortcut_fetches_feed_and_html_page_over_http(http_server, tmp_path, capsys,
-                                                            monkeypatch):
+def test_axrp_shortcut_fetches_feed_and_html_page_over_http(
+    http_server, tmp_path, capsys, monkeypatch
+):
     feed_url = _serve_axrp(http_server)
     monkeypatch.setenv("PODLENS_AXRP_FEED", feed_url)
     data = tmp_path / "data"
@@ -79,8 +109,17 @@ def test_axrp_shortcut_fetches_feed_and_html_page_over_http(http_server, tmp_pat
 
 def test_axrp_shortcut_feed_flag_overrides_env(http_server, tmp_path):
     feed_url = _serve_axrp(http_server)
-    r = _cli("axrp", "19", "--feed", feed_url, "--dry-run", "--no-papers",
-             "--data-dir", str(tmp_path / "d"), env={"PODLENS_AXRP_FEED": "http://127.0.0.1:9/x"})
+    r = _cli(
+        "axrp",
+        "19",
+        "--feed",
+        feed_url,
+        "--dry-run",
+        "--no-papers",
+        "--data-dir",
+        str(tmp_path / "d"),
+        env={"PODLENS_AXRP_FEED": "http://127.0.0.1:9/x"},
+    )
     assert r.returncode == 0, r.stderr
     assert "axrp-19" in r.stdout and not (tmp_path / "d").exists()
 
@@ -102,8 +141,9 @@ NO_CLOCK_FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>Show<
         ("non_utf8_transcript", "not UTF-8"),
     ],
 )
-def test_bad_input_gives_one_line_error_exit_2_and_writes_nothing(case, message, tmp_path,
-                                                                  http_server):
+def test_bad_input_gives_one_line_error_exit_2_and_writes_nothing(
+    case, message, tmp_path, http_server
+):
     data = tmp_path / "data"
     feed, transcript, episode = str(EP19_FEED), str(EP19_MD), "19"
     if case == "malformed_feed":
@@ -124,8 +164,17 @@ def test_bad_input_gives_one_line_error_exit_2_and_writes_nothing(case, message,
     elif case == "non_utf8_transcript":
         transcript = str(tmp_path / "latin1.markdown")
         Path(transcript).write_bytes("**Daniel Filan:**\nCaf\u00e9 na\u00efve\n".encode("latin-1"))
-    r = _cli("--feed", feed, "--transcript", transcript, "--episode", episode,
-             "--data-dir", str(data), "--no-papers")
+    r = _cli(
+        "--feed",
+        feed,
+        "--transcript",
+        transcript,
+        "--episode",
+        episode,
+        "--data-dir",
+        str(data),
+        "--no-papers",
+    )
     assert r.returncode == 2, (r.stdout, r.stderr)
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("ingest: error: "), r.stderr
@@ -145,8 +194,7 @@ def test_status_exit_code_reflects_whether_anything_is_ingested(tmp_path):
 
 
 def test_align_eval_prints_table_and_summary(capsys):
-    assert main(["align-eval", "--feed", str(EP19_FEED), "--transcripts",
-                 str(EP19_MD.parent)]) == 0
+    assert main(["align-eval", "--feed", str(EP19_FEED), "--transcripts", str(EP19_MD.parent)]) == 0
     out = capsys.readouterr().out
     assert "uniform words (baseline)" in out and "per-speaker rates (model)" in out
     assert "17 held-out chapter starts" in out

@@ -11,11 +11,11 @@ from ingest.feed import (
     episode_id,
     html_to_text,
     load_feed,
-    parse_timestamp,
     read_item,
     select_entry,
 )
 from podlens.errors import PodlensError
+from podlens.timecode import parse_timestamp
 from tests.conftest import AXRP_FEED, EP19_FEED
 from tests.support.httpserver import Route
 
@@ -53,7 +53,8 @@ def test_ep19_item_metadata_and_chapters():
     assert item.audio_url.endswith("19-mechanistic-interpretability-neel-nanda.mp3")
     assert item.duration is None
     assert item.transcript_url == (
-        "https://axrp.net/episode/2023/02/04/episode-19-mechanistic-interpretability-neel-nanda.html")
+        "https://axrp.net/episode/2023/02/04/episode-19-mechanistic-interpretability-neel-nanda.html"
+    )
     assert len(item.chapters) == 19 and item.chapters_source == "show notes"
     assert (item.chapters[7].title, item.chapters[7].start) == ("Induction heads", 7182)
     assert item.chapters[4].title == "'A Mathematical Framework for Transformer Circuits'"
@@ -80,9 +81,14 @@ def test_duration_and_transcript_link_from_notes_anchor():
 
 
 def test_podcast_chapters_json_is_fetched_and_preferred(http_server):
-    chapters = {"version": "1.2.0", "chapters": [
-        {"startTime": 0, "title": "Intro"}, {"startTime": 5, "title": "Silent", "toc": False},
-        {"startTime": 61.5, "title": "Main"}]}
+    chapters = {
+        "version": "1.2.0",
+        "chapters": [
+            {"startTime": 0, "title": "Intro"},
+            {"startTime": 5, "title": "Silent", "toc": False},
+            {"startTime": 61.5, "title": "Main"},
+        ],
+    }
     url = http_server.add("/ch.json", Route(json.dumps(chapters).encode(), "application/json"))
     feed = f"""<?xml version="1.0"?><rss version="2.0"
       xmlns:podcast="https://podcastindex.org/namespace/1.0"><channel><title>Show: sub</title>
@@ -98,4 +104,5 @@ def test_podcast_chapters_json_is_fetched_and_preferred(http_server):
 
 def test_html_to_text_keeps_links():
     assert html_to_text('<p>See <a href="https://a.b/c">this</a></p><ul><li>x</li></ul>') == (
-        "See this (https://a.b/c)\nx")
+        "See this (https://a.b/c)\nx"
+    )

@@ -12,15 +12,40 @@ from tests.conftest import EP19_FEED, EP19_MD
 
 FEED = EP19_FEED.read_text("utf-8")
 MD = EP19_MD.read_text("utf-8")[:6000]
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-pieces = st.sampled_from([
-    "<rss>", "</rss>", "<channel>", "<item>", "</item>", "<title>", "</title>", "19 - x",
-    "<itunes:duration>", "1:02:03", "99:99:99", "<enclosure url='' />", "<guid>", "]]>",
-    "<![CDATA[", "&amp;", "&bogus;", "\x00", "00:01:05 - A", "(1:00)", "[2:03]", "\n",
-    "<description>", "</description>", "<itunes:episode>", "</itunes:episode>", "é", "<<",
-])
+pieces = st.sampled_from(
+    [
+        "<rss>",
+        "</rss>",
+        "<channel>",
+        "<item>",
+        "</item>",
+        "<title>",
+        "</title>",
+        "19 - x",
+        "<itunes:duration>",
+        "1:02:03",
+        "99:99:99",
+        "<enclosure url='' />",
+        "<guid>",
+        "]]>",
+        "<![CDATA[",
+        "&amp;",
+        "&bogus;",
+        "\x00",
+        "00:01:05 - A",
+        "(1:00)",
+        "[2:03]",
+        "\n",
+        "<description>",
+        "</description>",
+        "<itunes:episode>",
+        "</itunes:episode>",
+        "é",
+        "<<",
+    ]
+)
 
 
 def _cut(text: str, i: int, j: int, insert: str) -> str:
@@ -50,11 +75,34 @@ def test_feed_parser_on_arbitrary_text_raises_only_podlens_errors(text):
     chapters_from_notes(text)
 
 
-md_pieces = st.sampled_from([
-    "**Daniel Filan:**", "**X** (00:01):", "(00:02):", "## H <a name=\"h\"></a>", "### ",
-    "[a](b)", "[a](", "](", "<a href='x'>", "<!--", "-->", "```", "\r\n", "\n\n", "> ", "- ",
-    "**", "*", "_", "\\", "<div class=\"post-content\">", "<p><strong>N:</strong>", "</p>", "é",
-])
+md_pieces = st.sampled_from(
+    [
+        "**Daniel Filan:**",
+        "**X** (00:01):",
+        "(00:02):",
+        '## H <a name="h"></a>',
+        "### ",
+        "[a](b)",
+        "[a](",
+        "](",
+        "<a href='x'>",
+        "<!--",
+        "-->",
+        "```",
+        "\r\n",
+        "\n\n",
+        "> ",
+        "- ",
+        "**",
+        "*",
+        "_",
+        "\\",
+        '<div class="post-content">',
+        "<p><strong>N:</strong>",
+        "</p>",
+        "é",
+    ]
+)
 
 
 @SETTINGS

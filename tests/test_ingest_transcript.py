@@ -26,7 +26,8 @@ def test_ep19_markdown_has_19_sections_and_one_turn_per_speaker_line(ep19_md):
     assert len(ep19_md.sections) == 19
     assert ep19_md.sections == [
         re.sub(r"\s*<a name=.*$", "", ln[ln.index(" ") + 1 :]).strip()
-        for ln in raw.splitlines() if re.match(r"^#{2,3} ", ln)
+        for ln in raw.splitlines()
+        if re.match(r"^#{2,3} ", ln)
     ]
     assert len(ep19_md.turns) == len(re.findall(r"^\*\*[^*]+:\*\*$", raw, re.M)) == 469
     assert all(t.speaker in ("Daniel Filan", "Neel Nanda") for t in ep19_md.turns)
@@ -71,13 +72,15 @@ def test_html_and_markdown_agree_on_every_shared_post():
 
 def test_timestamped_speaker_lines_and_crlf_are_parsed():
     md = (
-        "---\r\ntitle: \"41 - X\"\r\n---\r\nSummary.\r\n\r\n**Daniel Filan** (00:00:09):\r\n"
-        "Hello.\r\n\r\n(00:00:20):\r\nMore.\r\n\r\n## Basics <a name=\"b\"></a>\r\n\r\n"
+        '---\r\ntitle: "41 - X"\r\n---\r\nSummary.\r\n\r\n**Daniel Filan** (00:00:09):\r\n'
+        'Hello.\r\n\r\n(00:00:20):\r\nMore.\r\n\r\n## Basics <a name="b"></a>\r\n\r\n'
         "**Lee Sharkey** (01:02:03):\r\nHi [there](https://x.org/a_(b)).\r\n"
     )
     tr = parse_markdown(md)
     assert [(t.speaker, t.chapter, t.stamp) for t in tr.turns] == [
-        ("Daniel Filan", INTRO, 9.0), ("Lee Sharkey", "Basics", 3723.0)]
+        ("Daniel Filan", INTRO, 9.0),
+        ("Lee Sharkey", "Basics", 3723.0),
+    ]
     assert tr.turns[0].text == "Hello.\n\nMore."
     assert tr.turns[1].links[0].url == "https://x.org/a_(b)"
 

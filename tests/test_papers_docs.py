@@ -9,22 +9,30 @@ import pytest
 from fpdf import FPDF
 
 from ingest.fetch import FetchConfig
-from ingest.models import Episode, Link, Reference, Turn
 from ingest.papers import attach_references, fetch_papers, pdf_sections
+from podlens.models import Episode, Link, Reference, Turn
 from tests.support.httpserver import Route
 
 FIXTURES = Path(__file__).parent / "fixtures" / "papers"
 MB = 1024 * 1024
 
 SECTIONS = [
-    ("Abstract", "Neural networks often exhibit emergent behavior, where qualitatively new "
-                 "capabilities arise from scaling up the amount of parameters. "),
-    ("1 Introduction", "We reverse-engineer small transformers trained on modular addition. "
-                       "The model uses 2 layers of reasoning in 113 steps. " * 12),
+    (
+        "Abstract",
+        "Neural networks often exhibit emergent behavior, where qualitatively new "
+        "capabilities arise from scaling up the amount of parameters. ",
+    ),
+    (
+        "1 Introduction",
+        "We reverse-engineer small transformers trained on modular addition. "
+        "The model uses 2 layers of reasoning in 113 steps. " * 12,
+    ),
     ("2 Setup", "We train a one-layer transformer on a + b mod 113 with full batch AdamW. " * 6),
     ("2.1 Training details", "Weight decay is 1.0 and the learning rate is 0.001. " * 40),
-    ("3 The Fourier multiplication algorithm",
-     "The network embeds inputs as waves at key frequencies and uses trig identities. " * 10),
+    (
+        "3 The Fourier multiplication algorithm",
+        "The network embeds inputs as waves at key frequencies and uses trig identities. " * 10,
+    ),
     ("4 Progress measures", "Restricted and excluded loss track the circuit's formation. " * 8),
     ("References", "Power, A., Burda, Y. Grokking: generalization beyond overfitting. 2022."),
     ("A Mechanistic evidence", "Ablating the key frequencies destroys performance. " * 5),
@@ -58,8 +66,14 @@ def make_unstructured_pdf(pages: int = 3) -> bytes:
 
 def fast_config(server, **kw) -> FetchConfig:
     base = dict(
-        connect_timeout=2.0, read_timeout=0.4, retries=1, backoff=0.01, min_interval=0.0,
-        host_intervals={}, arxiv_api=server.url("/api/query"), arxiv_pdf=server.url("/pdf/{id}"),
+        connect_timeout=2.0,
+        read_timeout=0.4,
+        retries=1,
+        backoff=0.01,
+        min_interval=0.0,
+        host_intervals={},
+        arxiv_api=server.url("/api/query"),
+        arxiv_pdf=server.url("/pdf/{id}"),
     )
     base.update(kw)
     return FetchConfig(**base)
@@ -76,8 +90,9 @@ def site(http_server):
     http_server.add("/slides.pdf", Route(make_unstructured_pdf(), content_type="application/pdf"))
     http_server.add("/slow", Route(b"<html>late</html>", delay=1.5))
     http_server.add("/loop", Route(status=302, headers={"Location": "/loop"}))
-    http_server.add("/huge.pdf", Route(b"%PDF-1.4\n" + b"0" * (50 * MB),
-                                       content_type="application/pdf"))
+    http_server.add(
+        "/huge.pdf", Route(b"%PDF-1.4\n" + b"0" * (50 * MB), content_type="application/pdf")
+    )
     return http_server
 
 
@@ -99,8 +114,9 @@ def refs_for(server) -> list[Reference]:
 def test_fetch_papers_reads_what_it_can_and_records_why_the_rest_failed(site, tmp_path):
     refs = refs_for(site)
     calls: list[tuple[str, float]] = []
-    docs = fetch_papers(refs, tmp_path, config=fast_config(site),
-                        progress=lambda s, f: calls.append((s, f)))
+    docs = fetch_papers(
+        refs, tmp_path, config=fast_config(site), progress=lambda s, f: calls.append((s, f))
+    )
     by = {r.url: r for r in refs}
     status = {r.title if r.kind != "arxiv" else r.url[-10:]: (r.status, r.error) for r in refs}
     # Failures: reason recorded, never raised.
@@ -113,8 +129,10 @@ def test_fetch_papers_reads_what_it_can_and_records_why_the_rest_failed(site, tm
     assert by["https://twitter.com/NeelNanda5"].status == "skipped"
     oks = [r.url for r in refs if r.status == "ok"]
     assert oks == [
-        "https://arxiv.org/abs/2301.05217", "https://arxiv.org/abs/2201.02177",
-        site.url("/article.html"), site.url("/slides.pdf"),
+        "https://arxiv.org/abs/2301.05217",
+        "https://arxiv.org/abs/2201.02177",
+        site.url("/article.html"),
+        site.url("/slides.pdf"),
     ], status
     assert [d.url for d in docs] == oks
     # Progress reported per work, ending at 1.
@@ -135,8 +153,13 @@ def test_arxiv_metadata_comes_from_the_api_and_full_text_from_the_pdf_sections(s
     assert "\n" not in g.abstract
     headings = [h for h, _ in g.sections]
     assert headings == [
-        "Abstract", "1 Introduction", "2 Setup", "2.1 Training details",
-        "3 The Fourier multiplication algorithm", "4 Progress measures", "A Mechanistic evidence",
+        "Abstract",
+        "1 Introduction",
+        "2 Setup",
+        "2.1 Training details",
+        "3 The Fourier multiplication algorithm",
+        "4 Progress measures",
+        "A Mechanistic evidence",
     ]
     text = dict(g.sections)
     assert "trig identities" in text["3 The Fourier multiplication algorithm"]
@@ -151,7 +174,8 @@ def test_arxiv_metadata_comes_from_the_api_and_full_text_from_the_pdf_sections(s
     assert refs[1].status == "ok" and "not a PDF" in refs[1].error
     # One API query for both ids.
     assert [h for h in site.hits if h.startswith("/api/")] == [
-        "/api/query?id_list=2201.02177%2C2301.05217&max_results=2"]
+        "/api/query?id_list=2201.02177%2C2301.05217&max_results=2"
+    ]
 
 
 def test_html_articles_keep_their_headings_as_sections_and_drop_the_page_chrome(site, tmp_path):
@@ -196,29 +220,58 @@ def test_reingesting_makes_no_requests_for_works_already_fetched(site, tmp_path)
 
 def test_attach_references_fetches_an_episodes_papers_and_keeps_show_notes_titles(site, tmp_path):
     turns = [
-        Turn("Daniel Filan", "intro", "Introduction", 12.0, 40.0,
-             [Link("Progress Measures for Grokking", "https://arxiv.org/abs/2301.05217v2")]),
-        Turn("Neel Nanda", "grokking", "The suddenness of grokking", 11500.0, 11560.0,
-             [Link("the paper", "https://arxiv.org/pdf/2301.05217.pdf"),
-              Link("original grokking work", "https://arxiv.org/abs/2201.02177"),
-              Link("Neel", "https://twitter.com/NeelNanda5")]),
+        Turn(
+            "Daniel Filan",
+            "intro",
+            "Introduction",
+            12.0,
+            40.0,
+            [Link("Progress Measures for Grokking", "https://arxiv.org/abs/2301.05217v2")],
+        ),
+        Turn(
+            "Neel Nanda",
+            "grokking",
+            "The suddenness of grokking",
+            11500.0,
+            11560.0,
+            [
+                Link("the paper", "https://arxiv.org/pdf/2301.05217.pdf"),
+                Link("original grokking work", "https://arxiv.org/abs/2201.02177"),
+                Link("Neel", "https://twitter.com/NeelNanda5"),
+            ],
+        ),
     ]
-    html = ("<p>Writings we discuss:</p><ul><li>Progress measures for grokking via mechanistic "
-            "interpretability (the paper): arxiv.org/abs/2301.05217</li></ul>")
-    ep = Episode(id="t-1", title="t", podcast="p", published=None, audio_url=None,
-                 duration=None, turns=turns, show_notes_html=html)
+    html = (
+        "<p>Writings we discuss:</p><ul><li>Progress measures for grokking via mechanistic "
+        "interpretability (the paper): arxiv.org/abs/2301.05217</li></ul>"
+    )
+    ep = Episode(
+        id="t-1",
+        title="t",
+        podcast="p",
+        published=None,
+        audio_url=None,
+        duration=None,
+        turns=turns,
+        show_notes_html=html,
+    )
     stages: list[str] = []
-    docs = attach_references(ep, tmp_path, config=fast_config(site),
-                             progress=lambda s, f: stages.append(s))
+    docs = attach_references(
+        ep, tmp_path, config=fast_config(site), progress=lambda s, f: stages.append(s)
+    )
     assert stages and set(stages) == {"papers"}
     refs = ep.references
     assert [r.url for r in refs] == [
-        "https://arxiv.org/abs/2301.05217", "https://arxiv.org/abs/2201.02177",
-        "https://twitter.com/NeelNanda5"]
+        "https://arxiv.org/abs/2301.05217",
+        "https://arxiv.org/abs/2201.02177",
+        "https://twitter.com/NeelNanda5",
+    ]
     g, p, tw = refs
     assert g.title == "Progress measures for grokking via mechanistic interpretability (the paper)"
     assert [(m.start, m.chapter) for m in g.mentions] == [
-        (12.0, "Introduction"), (11500.0, "The suddenness of grokking")]
+        (12.0, "Introduction"),
+        (11500.0, "The suddenness of grokking"),
+    ]
     assert p.title.startswith("Grokking: Generalization"), "fetched title replaces link text"
     assert (g.status, p.status, tw.status) == ("ok", "ok", "skipped")
     assert [d.url for d in docs] == [g.url, p.url]

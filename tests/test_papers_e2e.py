@@ -45,32 +45,46 @@ APP = str(REPO / "app.py")
 # -- the fixtures the server serves ---------------------------------------------------------------
 
 GROKKING_SECTIONS = [
-    ("1 Introduction",
-     "Grokking is a curious phenomenon where small transformers first memorize their training "
-     "data and only much later generalize. We study it by fully reverse-engineering the "
-     "algorithm such a network learns. "),
-    ("2 Setup",
-     "We train a one-layer transformer with full batch AdamW on modular addition modulo 113, "
-     "using thirty percent of all input pairs as training data and weight decay of one. " * 3),
-    ("3 The Fourier multiplication algorithm",
-     "The network writes each input token as cosines and sines at five key frequencies and "
-     "combines them with trigonometric product identities to read off the sum. " * 3),
-    ("4 Three phases of training",
-     "Training splits into three phases. Memorization lasts until epoch 1400. Circuit "
-     "formation runs from epoch 1400 to epoch 9400, while test loss stays flat. The cleanup "
-     "phase starts at epoch 9400: weight decay removes the memorizing weights, and test loss "
-     "falls abruptly, which is the grokking an observer sees. "),
-    ("5 Discussion",
-     "Progress measures such as restricted loss and excluded loss move smoothly through all "
-     "three phases, so the sudden change in test loss hides gradual progress. " * 2),
+    (
+        "1 Introduction",
+        "Grokking is a curious phenomenon where small transformers first memorize their training "
+        "data and only much later generalize. We study it by fully reverse-engineering the "
+        "algorithm such a network learns. ",
+    ),
+    (
+        "2 Setup",
+        "We train a one-layer transformer with full batch AdamW on modular addition modulo 113, "
+        "using thirty percent of all input pairs as training data and weight decay of one. " * 3,
+    ),
+    (
+        "3 The Fourier multiplication algorithm",
+        "The network writes each input token as cosines and sines at five key frequencies and "
+        "combines them with trigonometric product identities to read off the sum. " * 3,
+    ),
+    (
+        "4 Three phases of training",
+        "Training splits into three phases. Memorization lasts until epoch 1400. Circuit "
+        "formation runs from epoch 1400 to epoch 9400, while test loss stays flat. The cleanup "
+        "phase starts at epoch 9400: weight decay removes the memorizing weights, and test loss "
+        "falls abruptly, which is the grokking an observer sees. ",
+    ),
+    (
+        "5 Discussion",
+        "Progress measures such as restricted loss and excluded loss move smoothly through all "
+        "three phases, so the sudden change in test loss hides gradual progress. " * 2,
+    ),
 ]
 POWER_SECTIONS = [
-    ("1 Introduction",
-     "We show that neural networks can generalize on small algorithmic datasets long after "
-     "they have overfitted, a phenomenon we call grokking. "),
-    ("2 Method",
-     "Binary operation tables such as division modulo 97 are split into training and "
-     "validation sets; the network must fill in the missing table entries. " * 3),
+    (
+        "1 Introduction",
+        "We show that neural networks can generalize on small algorithmic datasets long after "
+        "they have overfitted, a phenomenon we call grokking. ",
+    ),
+    (
+        "2 Method",
+        "Binary operation tables such as division modulo 97 are split into training and "
+        "validation sets; the network must fill in the missing table entries. " * 3,
+    ),
 ]
 ICL_HTML = b"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -121,21 +135,31 @@ def _entry(aid: str, title: str, authors: list[str], published: str, summary: st
 def arxiv_atom() -> bytes:
     """What export.arxiv.org/api/query answers for an id_list: entries for the ids it knows."""
     entries = [
-        _entry("2301.05217", "Progress measures for grokking via mechanistic\n  interpretability",
-               ["Neel Nanda", "Lawrence Chan", "Tom Lieberum", "Jess Smith", "Jacob Steinhardt"],
-               "2023-01-12T18:57:56Z",
-               "Neural networks often exhibit emergent behavior, where qualitatively new\n"
-               "capabilities arise from scaling up the amount of parameters."),
-        _entry("2201.02177", "Grokking: Generalization Beyond Overfitting on Small Algorithmic "
-               "Datasets", ["Alethea Power", "Yuri Burda", "Harri Edwards"],
-               "2022-01-06T18:43:37Z",
-               "In this paper we propose to study generalization of neural networks on small "
-               "algorithmically generated datasets."),
-        _entry("2211.00593", "Interpretability in the Wild: a Circuit for Indirect Object "
-               "Identification in GPT-2 small", ["Kevin Wang", "Alexandre Variengien"],
-               "2022-11-01T17:08:44Z",
-               "Research in mechanistic interpretability seeks to explain behaviors of machine "
-               "learning models in terms of their internal components."),
+        _entry(
+            "2301.05217",
+            "Progress measures for grokking via mechanistic\n  interpretability",
+            ["Neel Nanda", "Lawrence Chan", "Tom Lieberum", "Jess Smith", "Jacob Steinhardt"],
+            "2023-01-12T18:57:56Z",
+            "Neural networks often exhibit emergent behavior, where qualitatively new\n"
+            "capabilities arise from scaling up the amount of parameters.",
+        ),
+        _entry(
+            "2201.02177",
+            "Grokking: Generalization Beyond Overfitting on Small Algorithmic Datasets",
+            ["Alethea Power", "Yuri Burda", "Harri Edwards"],
+            "2022-01-06T18:43:37Z",
+            "In this paper we propose to study generalization of neural networks on small "
+            "algorithmically generated datasets.",
+        ),
+        _entry(
+            "2211.00593",
+            "Interpretability in the Wild: a Circuit for Indirect Object "
+            "Identification in GPT-2 small",
+            ["Kevin Wang", "Alexandre Variengien"],
+            "2022-11-01T17:08:44Z",
+            "Research in mechanistic interpretability seeks to explain behaviors of machine "
+            "learning models in terms of their internal components.",
+        ),
     ]
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
@@ -148,8 +172,10 @@ def serve_papers(srv: FixtureServer) -> None:
     atom = "application/atom+xml; charset=UTF-8"
     srv.add("/api/query", Route(arxiv_atom(), content_type=atom))
     pdf = "application/pdf"
-    srv.add("/pdf/2301.05217", Route(make_pdf("Progress measures for grokking", GROKKING_SECTIONS),
-                                     content_type=pdf))
+    srv.add(
+        "/pdf/2301.05217",
+        Route(make_pdf("Progress measures for grokking", GROKKING_SECTIONS), content_type=pdf),
+    )
     srv.add("/pdf/2201.02177", Route(make_pdf("Grokking", POWER_SECTIONS), content_type=pdf))
     srv.add("/pdf/2211.00593", Route(b"<html><body>Please wait while we process</body></html>"))
     srv.add("/tc/2022/in-context-learning-and-induction-heads", Route(ICL_HTML))
@@ -168,10 +194,14 @@ def fetch_env(srv: FixtureServer) -> dict[str, str]:
     from ingest.references import collect_references
 
     ep = build_episode(str(EP19_FEED), str(EP19_MD), episode=19)
-    hosts = sorted({
-        urlsplit(r.url).hostname or "" for r in collect_references(ep)
-        if r.kind in ("article", "post")
-    } - {"transformer-circuits.pub"})
+    hosts = sorted(
+        {
+            urlsplit(r.url).hostname or ""
+            for r in collect_references(ep)
+            if r.kind in ("article", "post")
+        }
+        - {"transformer-circuits.pub"}
+    )
     mirrors = [f"https://transformer-circuits.pub/={srv.url('/tc/')}"]
     mirrors += [f"https://{h}/=https://{h}.invalid/" for h in hosts]
     return {
@@ -359,15 +389,37 @@ def test_search_cli_json_carries_the_paper_fields(ingested):
     from index.__main__ import main
 
     rc, out, err = run_cli(
-        main, ["search", QUESTION, "--kinds", "paper", "--json", "-k", "3",
-               "--data-dir", str(ingested.data_dir)],
+        main,
+        [
+            "search",
+            QUESTION,
+            "--kinds",
+            "paper",
+            "--json",
+            "-k",
+            "3",
+            "--data-dir",
+            str(ingested.data_dir),
+        ],
     )
     assert rc == 0, err
     rows = json.loads(out)
     assert rows and all(r["kind"] == "paper" for r in rows)
     top = rows[0]
-    assert {"episode", "episode_title", "kind", "start", "end", "speaker", "chapter", "text",
-            "score", "link", "title", "url"} <= set(top)
+    assert {
+        "episode",
+        "episode_title",
+        "kind",
+        "start",
+        "end",
+        "speaker",
+        "chapter",
+        "text",
+        "score",
+        "link",
+        "title",
+        "url",
+    } <= set(top)
     assert top["url"] == GROKKING and top["title"].startswith("Progress measures for grokking")
     assert top["start"] is None and top["end"] is None
     assert top["link"].startswith("/?episode=axrp-19")
@@ -452,8 +504,9 @@ def test_search_with_the_papers_filter_shows_labelled_paper_passages(ingested, m
     assert not at.exception
     cards = [m.value for m in at.markdown if "Paper]" in m.value or "Episode]" in m.value]
     assert cards and all(c.startswith(":violet-badge[:material/description: Paper]") for c in cards)
-    assert f"[Progress measures for grokking via mechanistic interpretability]({GROKKING})" in (
-        cards[0]
+    assert (
+        f"[Progress measures for grokking via mechanistic interpretability]({GROKKING})"
+        in (cards[0])
     )
     assert "4 Three phases of training" in [c.value for c in at.caption]
     assert "epoch 9400" in "\n".join(h.proto.body for h in at.get("html"))
@@ -471,13 +524,18 @@ def test_search_with_the_papers_filter_shows_labelled_paper_passages(ingested, m
 def test_fetch_settings_come_from_the_environment_and_mirrors_take_the_longest_prefix():
     from ingest.fetch import FetchConfig
 
-    cfg = FetchConfig.from_env({
-        "PODLENS_ARXIV_API": "http://127.0.0.1:9/api",
-        "PODLENS_ARXIV_PDF": "http://127.0.0.1:9/pdf/{id}.pdf",
-        "PODLENS_FETCH_MIRRORS": "https://a.org/=http://m/a/  https://a.org/x/=http://m/x/",
-        "PODLENS_FETCH_INTERVAL": "0.25",
-    })
-    assert (cfg.arxiv_api, cfg.arxiv_pdf) == ("http://127.0.0.1:9/api", "http://127.0.0.1:9/pdf/{id}.pdf")
+    cfg = FetchConfig.from_env(
+        {
+            "PODLENS_ARXIV_API": "http://127.0.0.1:9/api",
+            "PODLENS_ARXIV_PDF": "http://127.0.0.1:9/pdf/{id}.pdf",
+            "PODLENS_FETCH_MIRRORS": "https://a.org/=http://m/a/  https://a.org/x/=http://m/x/",
+            "PODLENS_FETCH_INTERVAL": "0.25",
+        }
+    )
+    assert (cfg.arxiv_api, cfg.arxiv_pdf) == (
+        "http://127.0.0.1:9/api",
+        "http://127.0.0.1:9/pdf/{id}.pdf",
+    )
     assert cfg.min_interval == 0.25
     assert cfg.resolve("https://a.org/x/1") == "http://m/x/1"
     assert cfg.resolve("https://a.org/y") == "http://m/a/y"
@@ -485,12 +543,15 @@ def test_fetch_settings_come_from_the_environment_and_mirrors_take_the_longest_p
     assert FetchConfig.from_env({}) == FetchConfig()
 
 
-@pytest.mark.parametrize("name,value", [
-    ("PODLENS_ARXIV_PDF", "http://127.0.0.1:9/pdf/"),
-    ("PODLENS_FETCH_MIRRORS", "https://a.org/"),
-    ("PODLENS_FETCH_INTERVAL", "-1"),
-    ("PODLENS_FETCH_INTERVAL", "soon"),
-])
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("PODLENS_ARXIV_PDF", "http://127.0.0.1:9/pdf/"),
+        ("PODLENS_FETCH_MIRRORS", "https://a.org/"),
+        ("PODLENS_FETCH_INTERVAL", "-1"),
+        ("PODLENS_FETCH_INTERVAL", "soon"),
+    ],
+)
 def test_a_malformed_fetch_setting_is_a_one_line_error_before_anything_is_written(
     name, value, monkeypatch, tmp_path
 ):

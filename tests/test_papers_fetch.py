@@ -16,8 +16,13 @@ MB = 1024 * 1024
 
 def fast_config(**kw) -> FetchConfig:
     base = dict(
-        connect_timeout=2.0, read_timeout=0.5, retries=2, backoff=0.01, min_interval=0.0,
-        host_intervals={}, max_bytes=20 * MB,
+        connect_timeout=2.0,
+        read_timeout=0.5,
+        retries=2,
+        backoff=0.01,
+        min_interval=0.0,
+        host_intervals={},
+        max_bytes=20 * MB,
     )
     base.update(kw)
     return FetchConfig(**base)

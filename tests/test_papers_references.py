@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from ingest.models import Episode, Link, Turn
 from ingest.papers import attach_references
 from ingest.references import arxiv_id, classify, collect_references, normalize_url
+from podlens.models import Episode, Link, Turn
 from tests.conftest import EP19_FEED, EP19_MD
 
 GROKKING = "https://arxiv.org/abs/2301.05217"
@@ -33,7 +33,9 @@ def test_arxiv_abs_pdf_and_versioned_urls_are_one_work(url):
 
 def test_old_style_arxiv_ids_are_recognized():
     assert arxiv_id("https://arxiv.org/abs/hep-th/9901001v3") == "hep-th/9901001"
-    assert normalize_url("arxiv.org/pdf/hep-th/9901001.pdf") == "https://arxiv.org/abs/hep-th/9901001"
+    assert (
+        normalize_url("arxiv.org/pdf/hep-th/9901001.pdf") == "https://arxiv.org/abs/hep-th/9901001"
+    )
 
 
 def test_scheme_www_trailing_slash_fragment_and_index_html_do_not_split_a_work():
@@ -89,8 +91,15 @@ def test_kind_of_a_link_follows_its_site_and_path(url, kind):
 
 def _episode(html: str = "", turns: list[Turn] | None = None, notes: str = "") -> Episode:
     return Episode(
-        id="t-1", title="t", podcast="p", published=None, audio_url=None, duration=None,
-        turns=turns or [], show_notes=notes, show_notes_html=html,
+        id="t-1",
+        title="t",
+        podcast="p",
+        published=None,
+        audio_url=None,
+        duration=None,
+        turns=turns or [],
+        show_notes=notes,
+        show_notes_html=html,
     )
 
 
@@ -125,11 +134,20 @@ def test_plain_text_show_notes_are_read_when_there_is_no_html():
 
 def test_each_turn_linking_a_work_is_one_mention_and_show_notes_title_wins():
     turns = [
-        Turn("A", "x", "Introduction", 10.0, 20.0,
-             [Link("Progress Measures", "https://arxiv.org/abs/2301.05217"),
-              Link("again", "https://arxiv.org/pdf/2301.05217v2.pdf")]),
-        Turn("B", "y", "Grokking", 100.0, 110.0,
-             [Link("grokking paper", "arxiv.org/abs/2301.05217")]),
+        Turn(
+            "A",
+            "x",
+            "Introduction",
+            10.0,
+            20.0,
+            [
+                Link("Progress Measures", "https://arxiv.org/abs/2301.05217"),
+                Link("again", "https://arxiv.org/pdf/2301.05217v2.pdf"),
+            ],
+        ),
+        Turn(
+            "B", "y", "Grokking", 100.0, 110.0, [Link("grokking paper", "arxiv.org/abs/2301.05217")]
+        ),
         Turn("A", "z", "Grokking", 120.0, 130.0, [Link("this", "https://tomhenighan.com/")]),
     ]
     html = "<ul><li>Progress measures for grokking: arxiv.org/abs/2301.05217</li></ul>"
@@ -138,7 +156,9 @@ def test_each_turn_linking_a_work_is_one_mention_and_show_notes_title_wins():
     g = refs[0]
     assert g.title == "Progress measures for grokking"
     assert [(m.turn, m.start, m.chapter) for m in g.mentions] == [
-        (0, 10.0, "Introduction"), (1, 100.0, "Grokking")]
+        (0, 10.0, "Introduction"),
+        (1, 100.0, "Grokking"),
+    ]
     assert refs[1].title == "this" and refs[1].kind == "link"
 
 
@@ -150,12 +170,15 @@ def test_no_papers_lists_references_with_mentions_and_fetches_nothing(tmp_path):
     assert [r.status for r in ep.references] == ["skipped", "skipped"]
     out = ep.to_dict()["references"]
     assert [(r["url"], r["kind"]) for r in out] == [
-        ("https://arxiv.org/abs/2201.02177", "arxiv"), (GROKKING, "arxiv")]
+        ("https://arxiv.org/abs/2201.02177", "arxiv"),
+        (GROKKING, "arxiv"),
+    ]
     assert out[1]["mentions"] == [{"start": 5.0, "chapter": "Intro", "turn": 0}]
     assert not (tmp_path / "cache").exists()
 
 
 # --- episode 19, from ../shared ------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def ep19() -> Episode:
@@ -168,10 +191,16 @@ def ep19() -> Episode:
     turns = transcript.to_turns()
     align(turns, transcript.sections, item.chapters, item.duration)
     return Episode(
-        id="axrp-19", title=item.title, podcast=item.podcast, published=item.published,
-        audio_url=None, duration=None, chapters=item.chapters,
+        id="axrp-19",
+        title=item.title,
+        podcast=item.podcast,
+        published=item.published,
+        audio_url=None,
+        duration=None,
+        chapters=item.chapters,
         turns=turns,
-        show_notes=item.notes_text, show_notes_html=item.notes_html,
+        show_notes=item.notes_text,
+        show_notes_html=item.notes_html,
         transcript_url=item.transcript_url,
     )
 
@@ -180,7 +209,7 @@ def _arxiv_links_in_markdown() -> dict[str, int]:
     """arXiv ids linked in the transcript body (after the first speaker line), with the number
     of speaker turns that link each, read straight from the markdown source."""
     text = EP19_MD.read_text("utf-8")
-    body = text[text.index("**Daniel Filan:**"):]
+    body = text[text.index("**Daniel Filan:**") :]
     turns = re.split(r"^\*\*[^*\n]+:\*\*", body, flags=re.M)
     counts: dict[str, int] = {}
     for t in turns:

@@ -32,8 +32,20 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 def test_create_list_edit_search_export_delete_round_trip(data_dir, tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("PODLENS_LLM_BASE_URL", raising=False)
     dd = ["--data-dir", str(data_dir)]
-    code, out, _ = run(capsys, "create", "--episode", "axrp-19", "--at", "11705", "--tag",
-                       "optim", "--note", 'a "note", with commas', "--json", *dd)  # fmt: skip
+    code, out, _ = run(
+        capsys,
+        "create",
+        "--episode",
+        "axrp-19",
+        "--at",
+        "11705",
+        "--tag",
+        "optim",
+        "--note",
+        'a "note", with commas',
+        "--json",
+        *dd,
+    )
     assert code == 0
     snip = json.loads(out)
     assert snip["title"] and 1 <= len(snip["takeaways"]) <= 3
@@ -45,8 +57,18 @@ def test_create_list_edit_search_export_delete_round_trip(data_dir, tmp_path, ca
     code, out, _ = run(capsys, "list", "--json", *dd)
     assert [s["id"] for s in json.loads(out)] == [snip["id"]]
 
-    code, out, _ = run(capsys, "edit", snip["id"][:8], "--title", "Weird optimizers",
-                       "--add-tag", "favourites", "--favourite", "--json", *dd)  # fmt: skip
+    code, out, _ = run(
+        capsys,
+        "edit",
+        snip["id"][:8],
+        "--title",
+        "Weird optimizers",
+        "--add-tag",
+        "favourites",
+        "--favourite",
+        "--json",
+        *dd,
+    )
     edited = json.loads(out)
     assert edited["title"] == "Weird optimizers" and edited["favourite"] is True
     assert edited["tags"] == ["favourites", "optim"]
@@ -106,11 +128,26 @@ def test_errors_are_one_line_and_exit_2(data_dir, tmp_path, capsys, monkeypatch,
 
 def test_highlights_json_as_a_subprocess(data_dir):
     r = subprocess.run(
-        [sys.executable, "-m", "snips", "highlights", "--episode", "axrp-19", "-n", "3",
-         "--no-titles", "--json", "--data-dir", str(data_dir)],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "snips",
+            "highlights",
+            "--episode",
+            "axrp-19",
+            "-n",
+            "3",
+            "--no-titles",
+            "--json",
+            "--data-dir",
+            str(data_dir),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"},
-    )  # fmt: skip
+    )
     assert r.returncode == 0, r.stderr
     moments = json.loads(r.stdout)
     assert len(moments) == 3 and all(m["start"] < m["end"] for m in moments)

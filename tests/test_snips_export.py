@@ -205,9 +205,12 @@ def test_notion_push_chunks_blocks_and_text_paces_requests_and_replaces_on_repus
 def test_notion_push_reports_api_errors_in_one_line(http_server, tmp_path):
     http_server.add(
         "/v1/pages",
-        Route(body=b'{"message": "API token is invalid."}', status=401,
-              content_type="application/json"),
-    )  # fmt: skip
+        Route(
+            body=b'{"message": "API token is invalid."}',
+            status=401,
+            content_type="application/json",
+        ),
+    )
     client = NotionClient("bad", http_server.url("/v1"), sleep=lambda s: None)
     with pytest.raises(PodlensError, match="HTTP 401: API token is invalid"):
         push_notion([awkward_snip()], "bad", "p", tmp_path, client=client)

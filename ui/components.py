@@ -7,8 +7,8 @@ from typing import Any
 import streamlit as st
 
 from index.store import EpisodeSummary
-from ingest.models import Episode
-from podlens.links import fmt_time
+from podlens.models import Episode
+from podlens.timecode import fmt_time
 from ui import hooks
 from ui.moments import (
     NOW_ID,

@@ -18,7 +18,7 @@ import streamlit as st
 from demos import links
 from demos.cache import BackgroundRun, config_hash
 from podlens.errors import PodlensError
-from podlens.links import fmt_time
+from podlens.timecode import fmt_time
 from ui import resources
 from ui.render import md_text
 
@@ -57,15 +57,24 @@ def run_controls(run: BackgroundRun, total: int, step_key: str = "step") -> None
 def _legend(columns: int = 2) -> alt.Legend:
     # Above the plot: a legend at the right squeezes the chart to nothing on a phone, one at
     # the bottom sits far below the axis title.
-    return alt.Legend(orient="top", direction="horizontal", title=None, labelLimit=320,
-                      columns=columns)  # fmt: skip
+    return alt.Legend(
+        orient="top", direction="horizontal", title=None, labelLimit=320, columns=columns
+    )
 
 
-def line_chart(records: list[dict[str, Any]], series: dict[str, str], *, y_title: str,
-               log_y: bool = True, log_x: bool = True, height: int = 200,
-               title: str | None = None, y_domain: tuple[float, float] | None = None,
-               rules: dict[float, str] | None = None,
-               steps: dict[int, str] | None = None) -> None:  # fmt: skip
+def line_chart(
+    records: list[dict[str, Any]],
+    series: dict[str, str],
+    *,
+    y_title: str,
+    log_y: bool = True,
+    log_x: bool = True,
+    height: int = 200,
+    title: str | None = None,
+    y_domain: tuple[float, float] | None = None,
+    rules: dict[float, str] | None = None,
+    steps: dict[int, str] | None = None,
+) -> None:
     """Lines of ``series`` ({record key: label}) against step, log axes by default.
 
     Log axes are fitted to the data (not stretched to whole decades) so a loss between 2 and 5
@@ -89,17 +98,30 @@ def line_chart(records: list[dict[str, Any]], series: dict[str, str], *, y_title
         ys = alt.Scale(type="log", nice=False, padding=6)
     else:
         ys = alt.Scale(type="linear", domain=list(y_domain)) if y_domain else alt.Scale()
-    x = alt.X("step:Q", scale=xs, title="step" + (" (log scale)" if log_x else ""),
-              axis=alt.Axis(format="~s"))  # fmt: skip
-    y = alt.Y("value:Q", scale=ys, title=y_title + (" (log scale)" if log_y else ""),
-              axis=alt.Axis(format="~g" if log_y else ",~r"))  # fmt: skip
+    x = alt.X(
+        "step:Q",
+        scale=xs,
+        title="step" + (" (log scale)" if log_x else ""),
+        axis=alt.Axis(format="~s"),
+    )
+    y = alt.Y(
+        "value:Q",
+        scale=ys,
+        title=y_title + (" (log scale)" if log_y else ""),
+        axis=alt.Axis(format="~g" if log_y else ",~r"),
+    )
     order = list(series.values())
     cols = 1 if max(map(len, order)) > 20 else 2
     legend = _legend(cols) if len(series) > 1 else None
-    color = alt.Color("series:N", sort=order, legend=legend,
-                      scale=alt.Scale(domain=order, range=_PALETTE[: len(order)]))  # fmt: skip
-    chart = alt.Chart(df).mark_line().encode(x=x, y=y, color=color,
-                                             tooltip=["series", "step", "value"])  # fmt: skip
+    color = alt.Color(
+        "series:N",
+        sort=order,
+        legend=legend,
+        scale=alt.Scale(domain=order, range=_PALETTE[: len(order)]),
+    )
+    chart = (
+        alt.Chart(df).mark_line().encode(x=x, y=y, color=color, tooltip=["series", "step", "value"])
+    )
     for value, label in (rules or {}).items():
         rule = alt.Chart(pd.DataFrame({"y": [value], "label": [label]}))
         chart += rule.mark_rule(strokeDash=[4, 4], color="gray").encode(y="y:Q")
@@ -122,17 +144,23 @@ def line_chart(records: list[dict[str, Any]], series: dict[str, str], *, y_title
 _PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
 
 
-def heatmap(
-    values: list[list[float]], title: str, *, threshold: float | None = None
-) -> None:  # fmt: skip
+def heatmap(values: list[list[float]], title: str, *, threshold: float | None = None) -> None:
     """A [layer][head] grid of scores in 0..1, each cell labelled with its value (rows L0, L1…,
     columns H0, H1…); cells at or above ``threshold`` get a bold label. No colour legend: the
     numbers are in the cells."""
     df = pd.DataFrame(
-        [{"layer": f"L{i}", "head": f"H{j}", "score": v, "hot": v >= 0.5,
-          "strong": threshold is not None and v >= threshold}
-         for i, vs in enumerate(values) for j, v in enumerate(vs)]
-    )  # fmt: skip
+        [
+            {
+                "layer": f"L{i}",
+                "head": f"H{j}",
+                "score": v,
+                "hot": v >= 0.5,
+                "strong": threshold is not None and v >= threshold,
+            }
+            for i, vs in enumerate(values)
+            for j, v in enumerate(vs)
+        ]
+    )
     axis = {"labelAngle": 0, "labelFontSize": 13, "ticks": False, "domain": False}
     base = alt.Chart(df).encode(
         x=alt.X("head:O", title=None, axis=alt.Axis(orient="top", **axis)),
@@ -140,21 +168,24 @@ def heatmap(
     )
     layers = [
         base.mark_rect(stroke="white", strokeWidth=1).encode(
-            color=alt.Color("score:Q", scale=alt.Scale(domain=[0, 1], scheme="blues"),
-                            legend=None),
+            color=alt.Color("score:Q", scale=alt.Scale(domain=[0, 1], scheme="blues"), legend=None),
             tooltip=["layer", "head", alt.Tooltip("score:Q", format=".2f")],
         )
-    ]  # fmt: skip
+    ]
     for strong in (False, True):
         layers.append(
             base.transform_filter(f"datum.strong == {str(strong).lower()}")
             .mark_text(fontSize=15, fontWeight="bold" if strong else "normal")
-            .encode(text=alt.Text("score:Q", format=".2f"),
-                    color=alt.condition("datum.hot", alt.value("white"), alt.value("black")))
-        )  # fmt: skip
+            .encode(
+                text=alt.Text("score:Q", format=".2f"),
+                color=alt.condition("datum.hot", alt.value("white"), alt.value("black")),
+            )
+        )
     # Streamlit fits the whole chart (title and labels too) into ``height``.
-    st.altair_chart(alt.layer(*layers).properties(title=title, height=64 + 44 * len(values)),
-                    use_container_width=True)  # fmt: skip
+    st.altair_chart(
+        alt.layer(*layers).properties(title=title, height=64 + 44 * len(values)),
+        use_container_width=True,
+    )
 
 
 def frequency_bars(norms: list[float], key: list[int]) -> None:
@@ -162,14 +193,20 @@ def frequency_bars(norms: list[float], key: list[int]) -> None:
     highlighted."""
     df = pd.DataFrame({"frequency": range(1, len(norms) + 1), "norm": norms})
     df["kind"] = ["key frequency" if f in key else "other" for f in df["frequency"]]
-    chart = alt.Chart(df).mark_bar().encode(
-        x=alt.X("frequency:O", title="frequency k", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("norm:Q", title="norm of W_E"),
-        color=alt.Color("kind:N", legend=_legend(),
-                        scale=alt.Scale(domain=["key frequency", "other"],
-                                        range=[_PALETTE[1], "#9aa5b1"])),
-        tooltip=["frequency", alt.Tooltip("norm:Q", format=".2f")],
-    )  # fmt: skip
+    chart = (
+        alt.Chart(df)
+        .mark_bar()
+        .encode(
+            x=alt.X("frequency:O", title="frequency k", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("norm:Q", title="norm of W_E"),
+            color=alt.Color(
+                "kind:N",
+                legend=_legend(),
+                scale=alt.Scale(domain=["key frequency", "other"], range=[_PALETTE[1], "#9aa5b1"]),
+            ),
+            tooltip=["frequency", alt.Tooltip("norm:Q", format=".2f")],
+        )
+    )
     st.altair_chart(chart.properties(height=300), use_container_width=True)
 
 
@@ -202,21 +239,36 @@ def position_loss_chart(losses: list[float], repeat_len: int) -> None:
     """Loss of each prediction on ``[r, r]`` (``len(losses) == 2L - 1``; entry ``j`` predicts
     token ``j + 2``, counting from 1), the two copies in two colours, split by a dashed line."""
     tokens = range(2, len(losses) + 2)
-    df = pd.DataFrame({
-        "token": tokens,
-        "loss": losses,
-        "part": ["first copy (random)" if t <= repeat_len else "second copy (a repeat)"
-                 for t in tokens],
-    })  # fmt: skip
-    x = alt.X("token:Q", title="token predicted (position in the sequence)",
-              scale=alt.Scale(domain=[1, len(losses) + 1], nice=False))  # fmt: skip
-    line = alt.Chart(df).mark_line(point=True).encode(
-        x=x, y=alt.Y("loss:Q", title="loss (nats)"),
-        color=alt.Color("part:N", legend=_legend(), scale=alt.Scale(range=_PALETTE[:2])),
-        tooltip=["token", alt.Tooltip("loss:Q", format=".2f")],
-    )  # fmt: skip
-    rule = alt.Chart(pd.DataFrame({"token": [repeat_len + 0.5]})).mark_rule(
-        strokeDash=[4, 4], color="gray").encode(x="token:Q")  # fmt: skip
+    df = pd.DataFrame(
+        {
+            "token": tokens,
+            "loss": losses,
+            "part": [
+                "first copy (random)" if t <= repeat_len else "second copy (a repeat)"
+                for t in tokens
+            ],
+        }
+    )
+    x = alt.X(
+        "token:Q",
+        title="token predicted (position in the sequence)",
+        scale=alt.Scale(domain=[1, len(losses) + 1], nice=False),
+    )
+    line = (
+        alt.Chart(df)
+        .mark_line(point=True)
+        .encode(
+            x=x,
+            y=alt.Y("loss:Q", title="loss (nats)"),
+            color=alt.Color("part:N", legend=_legend(), scale=alt.Scale(range=_PALETTE[:2])),
+            tooltip=["token", alt.Tooltip("loss:Q", format=".2f")],
+        )
+    )
+    rule = (
+        alt.Chart(pd.DataFrame({"token": [repeat_len + 0.5]}))
+        .mark_rule(strokeDash=[4, 4], color="gray")
+        .encode(x="token:Q")
+    )
     st.altair_chart((line + rule).properties(height=280), use_container_width=True)
 
 
@@ -261,5 +313,9 @@ def chapter_demo_button(episode: Any, chapter: Any, index: int) -> None:
     """``chapter_actions`` hook: "Run the demo" on the chapters that illustrate a demo."""
     picked = _chapter_demos(episode.id, resources.generation(), str(resources.current_data_dir()))
     for name in picked[index] if index < len(picked) else []:
-        st.page_link(links.DEMOS[name]["page"], label=f"Demo: {links.DEMOS[name]['title']}",
-                     icon=":material/science:", help="Run the demo")  # fmt: skip
+        st.page_link(
+            links.DEMOS[name]["page"],
+            label=f"Demo: {links.DEMOS[name]['title']}",
+            icon=":material/science:",
+            help="Run the demo",
+        )

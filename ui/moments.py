@@ -5,42 +5,16 @@ Nothing here imports Streamlit, so the behaviour the pages rely on is tested dir
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingest.models import Chapter, Episode, Turn
-from podlens.links import fmt_time
+from podlens.models import Chapter, Episode, Turn
+from podlens.timecode import fmt_time
 from ui.render import esc, linkify_html
 
 NOW_ID = "pl-now"  # the DOM id of the highlighted turn (scrolled into view)
-
-
-def parse_t(value: object) -> float | None:
-    """A ``t`` query parameter as seconds: ``"7182"``, ``"7182.5"``, ``"1:59:42"``, ``"59:42"``,
-    ``"1h59m42s"``; ``None`` for anything else (negative, empty, garbage)."""
-    if value is None:
-        return None
-    s = str(value).strip().lower()
-    if not s:
-        return None
-    try:
-        if re.fullmatch(r"\d+(\.\d+)?", s):
-            return float(s)
-        if re.fullmatch(r"\d+(:\d{1,2}){1,2}", s):
-            secs = 0.0
-            for part in s.split(":"):
-                secs = secs * 60 + int(part)
-            return secs
-        m = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?", s)
-        if m and any(m.groups()):
-            h, mi, se = (int(g) if g else 0 for g in m.groups())
-            return float(h * 3600 + mi * 60 + se)
-    except ValueError:
-        return None
-    return None
 
 
 def clamp_t(t: float | None, duration: float | None) -> float | None:

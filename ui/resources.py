@@ -12,8 +12,8 @@ from pathlib import Path
 import streamlit as st
 
 from index.store import EpisodeSummary, IndexStore
-from ingest.models import Episode
 from podlens.config import data_dir
+from podlens.models import Episode
 
 
 def current_data_dir() -> Path:

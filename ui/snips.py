@@ -13,9 +13,9 @@ from typing import Any
 
 import streamlit as st
 
-from ingest.models import Episode
 from podlens.errors import PodlensError
-from podlens.links import fmt_time
+from podlens.models import Episode
+from podlens.timecode import fmt_time
 from snips.export import (
     by_episode,
     episode_filenames,
@@ -66,9 +66,14 @@ def _save_snip(
     try:
         with st.spinner("Writing the title and key takeaways…"):
             snip = create_snip(
-                ep, at, before, after, provider=_provider(), note=note,
+                ep,
+                at,
+                before,
+                after,
+                provider=_provider(),
+                note=note,
                 tags=_tags(tags),
-            )  # fmt: skip
+            )
             snip = snip_store().save(snip)
     except PodlensError as e:
         st.error(str(e))
@@ -139,9 +144,13 @@ def _adjust_popover(episode: Episode, t0: float, key: str) -> None:
         st.session_state.setdefault(f"{key}_before", int(DEFAULT_BEFORE))
         st.session_state.setdefault(f"{key}_after", int(DEFAULT_AFTER))
         at = st.number_input(
-            "Ends at (seconds)", min_value=0.0, step=5.0, format="%.0f", key=f"{key}_at",
+            "Ends at (seconds)",
+            min_value=0.0,
+            step=5.0,
+            format="%.0f",
+            key=f"{key}_at",
             help="The moment of the tap: by default the snip is the minute before it",
-        )  # fmt: skip
+        )
         before = st.slider("Seconds before", 10, 180, step=5, key=f"{key}_before")
         after = st.slider("Seconds after", 0, 60, step=5, key=f"{key}_after")
         st.caption(
@@ -152,9 +161,11 @@ def _adjust_popover(episode: Episode, t0: float, key: str) -> None:
         tags = st.text_input("Tags", placeholder="optimizers, grokking", key=f"{key}_tags")
         with st.container(horizontal=True, gap="small"):
             if last is not None and st.button(
-                "Update this snip", type="primary", key=f"{key}_update",
+                "Update this snip",
+                type="primary",
+                key=f"{key}_update",
                 help="Replace the snip above by this window (keeps its note, tags and star)",
-            ):  # fmt: skip
+            ):
                 _move_snip(episode, last, at - before, at + after, note, tags)
             if st.button(
                 "Save as new snip" if last is not None else "Save snip",
@@ -166,8 +177,10 @@ def _adjust_popover(episode: Episode, t0: float, key: str) -> None:
         if shown is not None:
             with head:
                 st.markdown(f"**{md_text(shown.title)}**")
-                st.caption(f"{fmt_time(shown.start)}–{fmt_time(shown.end)}"
-                           + (f" · {md_text(shown.speaker)}" if shown.speaker else ""))  # fmt: skip
+                st.caption(
+                    f"{fmt_time(shown.start)}–{fmt_time(shown.end)}"
+                    + (f" · {md_text(shown.speaker)}" if shown.speaker else "")
+                )
                 if shown.takeaways:
                     st.markdown("\n".join(f"- {md_text(x)}" for x in shown.takeaways))
                 st.page_link(SNIPS_PAGE, label="Open in Snips", icon=":material/content_cut:")
@@ -225,8 +238,9 @@ def snip_card(s: Snip, key: str) -> None:
         with st.container(horizontal=True, gap="small"):
             if st.button(":material/play_arrow: Play", key=f"play_{key}"):
                 set_moment(s.episode, s.start)
-                st.switch_page(EPISODE_PAGE, query_params={"episode": s.episode,
-                                                           "t": str(int(s.start))})  # fmt: skip
+                st.switch_page(
+                    EPISODE_PAGE, query_params={"episode": s.episode, "t": str(int(s.start))}
+                )
             fav_label = (
                 ":material/star: Unfavourite" if s.favourite else ":material/star: Favourite"
             )
@@ -246,9 +260,11 @@ def snip_card(s: Snip, key: str) -> None:
                 tags = st.text_input("Tags", ", ".join(s.tags), key=f"tags_{key}")
                 if st.button("Save", key=f"save_{key}", type="primary"):
                     store.update(
-                        s.id, title=title.strip() or s.title, note=note,
+                        s.id,
+                        title=title.strip() or s.title,
+                        note=note,
                         tags=[t for t in tags.replace(",", " ").split() if t],
-                    )  # fmt: skip
+                    )
                     st.rerun()
             if st.button(":material/delete: Delete", key=f"del_{key}"):
                 store.delete(s.id)
@@ -290,22 +306,29 @@ def export_downloads(snips: list[Snip]) -> None:
     with st.container(horizontal=True, gap="small"):
         st.download_button("Obsidian", data, name, mime, icon=":material/download:")
         st.download_button(
-            "Readwise CSV", readwise_csv(snips, base).encode(), "podlens-readwise.csv",
-            "text/csv", icon=":material/download:",
-        )  # fmt: skip
+            "Readwise CSV",
+            readwise_csv(snips, base).encode(),
+            "podlens-readwise.csv",
+            "text/csv",
+            icon=":material/download:",
+        )
         st.download_button(
             "Notion", notion_data, notion_name, notion_mime, icon=":material/download:"
         )
         st.download_button(
-            "JSON", json_export(snips).encode(), "podlens-snips.json", "application/json",
+            "JSON",
+            json_export(snips).encode(),
+            "podlens-snips.json",
+            "application/json",
             icon=":material/download:",
-        )  # fmt: skip
+        )
     settings = notion_settings()
     if settings and st.button("Push to Notion", icon=":material/cloud_upload:"):
         try:
             with st.spinner("Pushing to Notion…"):
-                pages = push_notion(snips, settings[0], settings[1],
-                                    resources.current_data_dir(), base)  # fmt: skip
+                pages = push_notion(
+                    snips, settings[0], settings[1], resources.current_data_dir(), base
+                )
             st.success(f"Pushed {len(pages)} page(s) to Notion.")
         except PodlensError as e:
             st.error(str(e))

@@ -14,7 +14,7 @@ from urllib.parse import urljoin, urlsplit
 import streamlit as st
 
 from podlens.links import deep_link
-from ui.moments import parse_t
+from podlens.timecode import parse_t
 
 AUTOPLAY_KEY = "pl_autoplay"
 

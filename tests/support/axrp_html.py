@@ -27,8 +27,10 @@ def render_post_html(markdown: str) -> str:
     # kramdown gives headings ids; mimic it so the page looks like the live one.
     body = re.sub(
         r"<h([2-6])>(.*?)</h\1>",
-        lambda m: f'<h{m.group(1)} id="{re.sub(r"[^a-z0-9]+", "-", m.group(2).lower())[:40]}">'
-        f"{m.group(2)}</h{m.group(1)}>",
+        lambda m: (
+            f'<h{m.group(1)} id="{re.sub(r"[^a-z0-9]+", "-", m.group(2).lower())[:40]}">'
+            f"{m.group(2)}</h{m.group(1)}>"
+        ),
         body,
     )
     t = html.escape(title)

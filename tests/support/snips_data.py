@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ingest.models import Episode, Turn
+from podlens.models import Episode, Turn
 from snips.store import Snip
 
 
