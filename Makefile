@@ -41,6 +41,7 @@ browser-deps:
 
 test: setup browser-deps
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The quick loop: everything but model training and the browser.

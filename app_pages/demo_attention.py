@@ -25,7 +25,7 @@ data_dir = resources.current_data_dir()
 if induction.load_result(cfg, data_dir) is None:
     st.info("The induction model isn't trained yet: train it on the induction page first.")
     st.page_link(
-        "app_pages/demo_induction.py", label="Induction heads demo", icon=":material/science:"
+        ud.DEMO_PAGES["induction"], label="Induction heads demo", icon=":material/science:"
     )
     st.stop()
 

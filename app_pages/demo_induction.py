@@ -137,7 +137,7 @@ st.caption(
     "and copies what followed it, and the loss collapses."
 )
 st.page_link(
-    "app_pages/demo_attention.py",
+    ud.DEMO_PAGES["attention"],
     label="Look at every head's attention pattern",
     icon=":material/visibility:",
 )

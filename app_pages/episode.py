@@ -9,7 +9,9 @@ from __future__ import annotations
 import streamlit as st
 
 from podlens.timecode import fmt_time
-from ui import components, hooks, resources, state
+from ui import components, resources, state
+from ui import demos as ud
+from ui import snips as ui_snips
 from ui.ingest_panel import empty_state
 from ui.moments import clamp_t
 from ui.render import md_text, query_terms
@@ -39,7 +41,7 @@ t = clamp_t(t, ep.duration)
 q = state.question()
 terms = query_terms(q)
 
-components.player(ep, t, autoplay=state.take_autoplay())
+components.player(ep, t, autoplay=state.take_autoplay(), actions=[ui_snips.snip_button])
 
 st.markdown(f"## {md_text(ep.title)}")
 st.caption(
@@ -54,7 +56,7 @@ left, right = st.columns([2, 3], gap="medium")
 with left:
     st.markdown("#### Chapters")
     with st.container(height=560, key="pl_chapters"):
-        components.chapters(ep, t)
+        components.chapters(ep, t, actions=[ud.chapter_demo_button])
 with right, st.container(key="pl_tcol"):
     where = f" · now at {fmt_time(t)}" if t is not None else ""
     st.markdown(f"#### Transcript{where}")
@@ -66,4 +68,4 @@ with notes_tab:
 with writings_tab:
     components.writings(ep)
 
-hooks.render("episode_panels", episode=ep, t=t or 0.0)
+ui_snips.best_moments_panel(ep, t or 0.0)

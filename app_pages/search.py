@@ -13,6 +13,7 @@ import streamlit as st
 from podlens.errors import PodlensError
 from podlens.timecode import fmt_time
 from ui import components, resources, state
+from ui import snips as ui_snips
 from ui.ingest_panel import empty_state
 from ui.moments import clamp_t, group_by_episode
 from ui.render import md_text, query_terms
@@ -92,7 +93,7 @@ if ep_id:
         st.warning(f"No episode {md_text(ep_id)} in the library.")
     else:
         t = clamp_t(t, ep.duration) or 0.0
-        components.player(ep, t, autoplay=state.take_autoplay())
+        components.player(ep, t, autoplay=state.take_autoplay(), actions=[ui_snips.snip_button])
         with st.expander(f"Transcript around {fmt_time(t)}", expanded=True):
             components.transcript(ep, t, query_terms(q), height=300, around=True)
             st.page_link(
@@ -129,5 +130,5 @@ idx = 0
 for _eid, title, group in group_by_episode(results):
     st.subheader(title, divider="gray")
     for r in group:
-        components.result_card(r, terms, idx, q=q)
+        components.result_card(r, terms, idx, q=q, actions=[ui_snips.result_snip_button])
         idx += 1

@@ -6,16 +6,22 @@ Builds each variant in memory (no data dir), embeds with the configured model (e
 cached per text within the run), and reports recall@1/5/10, MRR and within150@5 (definitions in
 ``index/evaluate.py``) on the ``dev`` and ``test`` splits of the eval file.  Tuning decisions were
 made on ``dev`` only; ``test`` is reported as-is.
+
+The ideas that were measured and left out of :mod:`index.search` (start snapping, dense
+pseudo-relevance feedback, BM25 bigrams, neighbour smoothing, query stop words, piece scores
+max'd into the passage's) live here only, as :class:`Tried` switches on :class:`TriedIndex`, a
+``HybridIndex`` with them wired into its methods; ``index.search`` runs the shipped path alone.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import sys
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,13 +33,17 @@ from index.chunk import (
     ChunkConfig,
     chunk_episode,
     chunk_window_baseline,
-    episode_sentences,
     passage_pieces,
+    piece_offsets,
 )
 from index.embed import embed_texts, load_embedder
 from index.evaluate import evaluate, load_eval
-from index.search import HybridIndex, SearchConfig
+from index.search import HybridIndex, SearchConfig, SearchResult, tokenize
+from index.store import flat_index
 from podlens.config import embed_model_name
+from podlens.links import deep_link
+from podlens.sentences import Sentence, episode_sentences, join_sentences
+from podlens.text import QUERY_STOP_WORDS
 
 _CACHE: dict[str, np.ndarray] = {}
 CACHE_FILE = Path(__file__).resolve().parent / "results" / "embedding_cache.npz"
@@ -60,20 +70,214 @@ def embed_cached(model, texts: list[str]) -> np.ndarray:
     return np.stack([_CACHE[k] for k in keys])
 
 
-def run_variant(name, passages, model, scfg, splits, sentences=None) -> dict:
+# --------------------------------------------------------------------------------------------
+# Tried and left off: measured on dev, not shipped (the README's design notes say what each did).
+# --------------------------------------------------------------------------------------------
+@dataclass
+class Tried:
+    """Ideas kept out of :mod:`index.search`; the defaults are what ships."""
+
+    pieces: str = "rrf"  # sentence-group vectors: own ranking (shipped), "max" into the passage's
+    # dense score, or "off" (not embedded at all)
+    query_stopwords: bool = False  # drop conversational words ("what does Neel say about")
+    bigrams: bool = False  # add word-bigram tokens to BM25
+    neighbour_weight: float = 0.0  # + this share of the best same-chapter neighbour's fused score
+    prf_weight: float = 0.0  # dense pseudo-relevance feedback: q + w * mean(top prf_m vectors)
+    prf_m: int = 3
+    # Start snapping: a transcript result starts `snap_back` sentences before its passage's
+    # best-matching sentence group and runs up to `snap_words` words forward (same chapter).
+    # On dev it tied R@5 and gained one within150 question but lost R@1/MRR (the best group is
+    # often not where the answer starts).
+    snap: bool = False
+    snap_back: int = 1
+    snap_words: int = 250
+    snap_min: int = 0  # snap only when the best group starts at least this many words in
+    snap_lead: int = 100  # keep up to this many words of the passage before the group
+
+
+_QUERY_TOKENS = frozenset(t for w in QUERY_STOP_WORDS for t in tokenize(w))
+
+
+class TriedIndex(HybridIndex):
+    """:class:`index.search.HybridIndex` over in-memory vectors, with the :class:`Tried` ideas
+    switched on through its methods (tokens, query vector, rankings, fusion, result span)."""
+
+    def __init__(
+        self,
+        passages,
+        vectors: np.ndarray,
+        model,
+        config: SearchConfig,
+        tried: Tried,
+        piece_vectors: np.ndarray | None = None,
+        piece_owner: np.ndarray | None = None,
+        sentences: dict[str, list[Sentence]] | None = None,
+    ):
+        ids = range(len(passages))
+        super().__init__(
+            passages,
+            model,
+            flat_index(ids, vectors),
+            ids,
+            piece_vectors=piece_vectors,
+            piece_owner=piece_owner,
+            config=config,
+        )
+        self.tried = tried
+        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self._piece_sims: np.ndarray | None = None  # every piece's similarity to this query
+        if tried.bigrams:
+            import bm25s
+
+            self.bm25 = bm25s.BM25()
+            corpus = [self._bigrams(tokenize(p.embed_text)) or ["\u2205"] for p in self.passages]
+            self.bm25.index(corpus, show_progress=False)
+        # Neighbours (previous / next passage of the same chapter), for smoothing.
+        self.prev = np.full(self.n, -1)
+        self.next = np.full(self.n, -1)
+        for i in range(1, self.n):
+            a, b = self.passages[i - 1], self.passages[i]
+            same = a.episode == b.episode and a.chapter == b.chapter
+            if same and a.kind == b.kind == "transcript":
+                self.prev[i], self.next[i - 1] = i - 1, i
+        self._init_snapping(sentences or {})
+
+    def _bigrams(self, toks: list[str]) -> list[str]:
+        if not self.tried.bigrams:
+            return toks
+        return toks + [a + "_" + b for a, b in itertools.pairwise(toks)]
+
+    def lexical_scores(self, query: str) -> np.ndarray:
+        toks = tokenize(query)
+        if self.tried.query_stopwords:
+            toks = [t for t in toks if t not in _QUERY_TOKENS]
+        toks = self._bigrams(toks)
+        if not toks:
+            return np.zeros(self.n, dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(toks), dtype=np.float32)
+
+    def query_vector(self, query: str) -> np.ndarray:
+        q = super().query_vector(query)
+        t = self.tried
+        if t.prf_weight and self.n:
+            top = np.argsort(-(self.vectors @ q[0]))[: t.prf_m]
+            q = q + t.prf_weight * self.vectors[top].mean(axis=0)[None, :]
+            q = (q / np.linalg.norm(q)).astype(np.float32)
+        return q
+
+    def dense_scores(self, q: np.ndarray):
+        if self.piece_vectors is not None:
+            self._piece_sims = self.piece_vectors @ q[0]
+        return super().dense_scores(q)
+
+    def rankings(self, query: str):
+        self._piece_sims = None
+        out = super().rankings(query)
+        pieces = next((s for name, _, s in out if name == "pieces"), None)
+        if self.tried.pieces == "max" and pieces is not None:
+            out = [
+                (name, w, np.maximum(s, pieces) if name == "dense" else s)
+                for name, w, s in out
+                if name != "pieces"
+            ]
+        return out
+
+    def fuse(self, rankings, mask: np.ndarray) -> np.ndarray:
+        fused = super().fuse(rankings, mask)
+        w = self.tried.neighbour_weight
+        if not w:
+            return fused
+        base = np.where(mask, fused, 0.0)
+        prev = np.where(self.prev >= 0, base[np.maximum(self.prev, 0)], 0.0)
+        nxt = np.where(self.next >= 0, base[np.maximum(self.next, 0)], 0.0)
+        return np.where(mask, base + w * np.maximum(prev, nxt), -np.inf)
+
+    def _init_snapping(self, sentences: dict[str, list[Sentence]]) -> None:
+        """Per passage: its pieces (rows of piece_vectors) and where each starts in the episode's
+        word stream; per episode: the sentence stream and its word offsets."""
+        self.sentences = {e: list(s) for e, s in sentences.items()}
+        self.sent_pos = {e: np.array([x.word for x in s]) for e, s in self.sentences.items()}
+        self.pieces_of: dict[int, np.ndarray] = {}
+        self.piece_word = None
+        if self.piece_owner is None or not self.sentences:
+            return
+        owner = np.asarray(self.piece_owner)
+        self.piece_word = np.full(len(owner), -1, dtype=np.int64)
+        order = np.argsort(owner, kind="stable")
+        bounds = np.searchsorted(owner[order], np.arange(self.n + 1))
+        for row in range(self.n):
+            js = order[bounds[row] : bounds[row + 1]]
+            p = self.passages[row]
+            if p.kind != "transcript" or p.episode not in self.sentences or not len(js):
+                continue
+            offs = piece_offsets(p.text)
+            if len(offs) != len(js):  # vectors from another piece rule: no snapping here
+                continue
+            self.pieces_of[row] = js
+            self.piece_word[js] = p.word_start + np.array(offs)
+
+    def result(self, row: int, score: float) -> SearchResult:
+        """With snapping on and the passage's pieces known, the moment starts ``snap_back``
+        sentences before the passage's best-matching sentence group (never crossing into another
+        chapter) and runs forward by whole sentences up to ``snap_words`` words, past the
+        passage's end if the chapter goes on.  Else the passage itself."""
+        r = super().result(row, score)
+        p = self.passages[row]
+        js = self.pieces_of.get(row)
+        t = self.tried
+        sims = self._piece_sims
+        if not t.snap or sims is None or js is None or self.piece_word is None:
+            return r
+        sents = self.sentences[p.episode]
+        pos = self.sent_pos[p.episode]
+        best = int(js[int(np.argmax(sims[js]))])
+        if self.piece_word[best] - p.word_start < t.snap_min:
+            return r
+        si = max(0, int(np.searchsorted(pos, self.piece_word[best], side="right")) - 1)
+        target = sents[si].word
+        for _ in range(t.snap_back):
+            if si > 0 and sents[si - 1].chapter == sents[si].chapter:
+                si -= 1
+        while (
+            si > 0
+            and sents[si - 1].word >= p.word_start
+            and target - sents[si - 1].word <= t.snap_lead
+        ):
+            si -= 1
+        sj, words = si, 0
+        while sj < len(sents) and sents[sj].chapter == sents[si].chapter:
+            if sj > si and words + sents[sj].words > t.snap_words:
+                break
+            words += sents[sj].words
+            sj += 1
+        first, last = sents[si], sents[sj - 1]
+        return replace(
+            r,
+            text=join_sentences(sents[si:sj]),
+            start=first.start,
+            end=last.end,
+            speaker=first.speaker,
+            link=deep_link(p.episode, first.start),
+            word_start=first.word,
+            word_end=last.word + last.words,
+        )
+
+
+def run_variant(name, passages, model, scfg, tried, splits, sentences=None) -> dict:
     vecs = embed_cached(model, [p.embed_text for p in passages])
     piece_texts, owner = [], []
-    if scfg.piece_mode != "off":
+    if tried.pieces != "off":
         for i, p in enumerate(passages):
             for t in passage_pieces(p.text):
                 piece_texts.append(t)
                 owner.append(i)
     pvecs = embed_cached(model, piece_texts) if piece_texts else None
-    idx = HybridIndex(
+    idx = TriedIndex(
         passages,
         vecs,
         model,
         scfg,
+        tried,
         piece_vectors=pvecs,
         piece_owner=np.array(owner) if owner else None,
         sentences=sentences,
@@ -93,58 +297,54 @@ def run_variant(name, passages, model, scfg, splits, sentences=None) -> dict:
 
 
 def variants():
-    final_c = ChunkConfig()
-    final_s = SearchConfig()
-    naive = SearchConfig(
-        lexical_weight=1.0, rrf_k=60.0, query_stopwords=False, piece_mode="off", dedup_overlap=1.01
-    )
-    yield "baseline: 200-word windows, RRF(dense, BM25)", ("window", None), naive
-    yield "final", ("chunk", final_c), final_s
-    yield "final, dense only", ("chunk", final_c), replace(final_s, lexical_weight=0)
-    yield "final, BM25 only", ("chunk", final_c), replace(final_s, dense_weight=0)
-    yield "final, no piece vectors", ("chunk", final_c), replace(final_s, piece_mode="off")
+    """``(name, (chunker, ChunkConfig), SearchConfig, Tried)`` for each row of the comparison."""
+    final_c, final_s, shipped = ChunkConfig(), SearchConfig(), Tried()
+    chunk = ("chunk", final_c)
+    naive = SearchConfig(lexical_weight=1.0, rrf_k=60.0, dedup_overlap=1.01)
     yield (
-        "final, pieces max'd into passage score",
-        ("chunk", final_c),
-        replace(final_s, piece_mode="max"),
+        "baseline: 200-word windows, RRF(dense, BM25)",
+        ("window", None),
+        naive,
+        Tried(pieces="off"),
     )
-    yield "final, BM25 weight 1.0", ("chunk", final_c), replace(final_s, lexical_weight=1.0)
+    yield "final", chunk, final_s, shipped
+    yield "final, dense only", chunk, replace(final_s, lexical_weight=0), shipped
+    yield "final, BM25 only", chunk, replace(final_s, dense_weight=0), shipped
+    yield "final, no piece vectors", chunk, final_s, Tried(pieces="off")
+    yield "final, pieces max'd into passage score", chunk, final_s, Tried(pieces="max")
+    yield "final, BM25 weight 1.0", chunk, replace(final_s, lexical_weight=1.0), shipped
     no_ctx = replace(final_c, chapter_context=False, prev_sentence_context=False)
-    yield "final, no chapter/prev-sentence context", ("chunk", no_ctx), final_s
-    yield "final, with query stopwords", ("chunk", final_c), replace(final_s, query_stopwords=True)
-    yield (
-        "final, neighbour smoothing 0.3",
-        ("chunk", final_c),
-        replace(final_s, neighbour_weight=0.3),
-    )
-    yield "final, dedup >50% overlap", ("chunk", final_c), replace(final_s, dedup_overlap=0.5)
-    yield "final, no dedup", ("chunk", final_c), replace(final_s, dedup_overlap=1.01)
+    yield "final, no chapter/prev-sentence context", ("chunk", no_ctx), final_s, shipped
+    yield "final, with query stopwords", chunk, final_s, Tried(query_stopwords=True)
+    yield "final, neighbour smoothing 0.3", chunk, final_s, Tried(neighbour_weight=0.3)
+    yield "final, dedup >50% overlap", chunk, replace(final_s, dedup_overlap=0.5), shipped
+    yield "final, no dedup", chunk, replace(final_s, dedup_overlap=1.01), shipped
     yield (
         "final, RRF k 60 / BM25 0.5 (previous)",
-        ("chunk", final_c),
+        chunk,
         replace(final_s, rrf_k=60.0, lexical_weight=0.5),
+        shipped,
     )
-    yield "final, start snapping (lead 100, 250 w)", ("chunk", final_c), replace(final_s, snap=True)
+    yield "final, start snapping (lead 100, 250 w)", chunk, final_s, Tried(snap=True)
     yield (
         "final, start snapping (1 sentence back, 200 w)",
-        ("chunk", final_c),
-        replace(final_s, snap=True, snap_lead=0, snap_words=200),
+        chunk,
+        final_s,
+        Tried(snap=True, snap_lead=0, snap_words=200),
     )
-    yield (
-        "final, dense PRF 0.3 x top-5",
-        ("chunk", final_c),
-        replace(final_s, prf_weight=0.3, prf_m=5),
-    )
-    yield "final, BM25 + bigrams", ("chunk", final_c), replace(final_s, bigrams=True)
+    yield "final, dense PRF 0.3 x top-5", chunk, final_s, Tried(prf_weight=0.3, prf_m=5)
+    yield "final, BM25 + bigrams", chunk, final_s, Tried(bigrams=True)
     yield (
         "final, passages 150/60 words",
         ("chunk", replace(final_c, target_words=150, stride_words=60)),
         final_s,
+        shipped,
     )
     yield (
         "final, passages 110/45 words",
         ("chunk", replace(final_c, target_words=110, stride_words=45)),
         final_s,
+        shipped,
     )
 
 
@@ -165,13 +365,13 @@ def main(argv=None) -> int:
     model = load_embedder()
     model._podlens_name = embed_model_name()
     results = []
-    for name, (kind, ccfg), scfg in variants():
+    for name, (kind, ccfg), scfg, tried in variants():
         if args.only and args.only not in name:
             continue
         t0 = time.perf_counter()
         passages = chunk_window_baseline(ep) if kind == "window" else chunk_episode(ep, ccfg)
         sents = None if kind == "window" else {ep.id: episode_sentences(ep)}
-        r = run_variant(name, passages, model, scfg, splits, sents)
+        r = run_variant(name, passages, model, scfg, tried, splits, sents)
         r["seconds"] = round(time.perf_counter() - t0, 1)
         results.append(r)
         cols = [

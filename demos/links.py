@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from index.embed import embed_texts
 from podlens.config import REPO_ROOT
 from podlens.config import data_dir as default_data_dir
 from podlens.errors import PodlensError
@@ -29,7 +30,6 @@ from podlens.links import deep_link
 DEMOS: dict[str, dict[str, str]] = {
     "grokking": {
         "title": "Grokking modular addition",
-        "page": "app_pages/demo_grokking.py",
         "description": (
             "Grokking: a small transformer trained on modular addition first memorises its "
             "training data, then much later suddenly generalises; weight decay drives it; the "
@@ -39,7 +39,6 @@ DEMOS: dict[str, dict[str, str]] = {
     },
     "induction": {
         "title": "Induction heads",
-        "page": "app_pages/demo_induction.py",
         "description": (
             "Induction heads: in a two-layer attention-only transformer, a previous-token head "
             "and an induction head compose to copy repeated sequences of tokens, which drives "
@@ -48,7 +47,6 @@ DEMOS: dict[str, dict[str, str]] = {
     },
     "attention": {
         "title": "Attention patterns",
-        "page": "app_pages/demo_attention.py",
         "description": (
             "Attention heads and attention patterns: which earlier tokens each head attends to, "
             "moving information between positions in the residual stream; previous-token heads "
@@ -79,7 +77,7 @@ def load_overrides(data_dir: str | Path | None = None) -> dict[str, Any]:
 
 
 def _cosine(model: Any, a: str, texts: list[str]) -> list[float]:
-    vecs = model.encode([a, *texts], normalize_embeddings=True)
+    vecs = embed_texts(model, [a, *texts])
     return [float(vecs[0] @ v) for v in vecs[1:]]
 
 
@@ -225,7 +223,7 @@ def episode_chapter_demos(
         and p.id in row_of
     ]
     names = list(DEMOS)
-    desc = model.encode([DEMOS[d]["description"] for d in names], normalize_embeddings=True)
+    desc = embed_texts(model, [DEMOS[d]["description"] for d in names])
     picked = demos_for_chapters(
         chapter_scores(dict(zip(names, desc, strict=True)), passages, spans), threshold, margin
     )

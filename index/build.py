@@ -1,10 +1,10 @@
-"""The one call ingest makes: chunk, embed and store an episode (and its fetched papers)."""
+"""Chunk, embed and store an episode (and its fetched papers): the one way into the index."""
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -12,8 +12,7 @@ from index.chunk import ChunkConfig, chunk_episode, chunk_papers, passage_pieces
 from index.embed import embed_texts, embedding_dim, load_embedder, model_id
 from index.store import IndexStore
 from podlens.models import Episode, PaperDoc
-
-Progress = Callable[[str, float], None]
+from podlens.progress import Progress, no_progress
 
 
 def index_episode(
@@ -28,7 +27,7 @@ def index_episode(
 
     ``progress(stage, fraction)`` is called with stages ``"chunk"``, ``"embed"``, ``"store"``,
     ``"done"``.  Returns stats: passages per kind, seconds per stage, generation."""
-    report = progress or (lambda stage, fraction: None)
+    report = progress or no_progress
     t0 = time.perf_counter()
     report("chunk", 0.0)
     cfg = ChunkConfig()

@@ -24,9 +24,8 @@ import json
 import os
 import sqlite3
 import struct
-import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import closing as _closing
 from dataclasses import dataclass
 
@@ -41,10 +40,6 @@ DB_NAME = "podlens.db"
 FAISS_NAME = "passages.faiss"
 _MAGIC = b"PODLENS-FAISS\x01"
 _HEADER = struct.Struct("<14sqq")  # magic, generation, payload length
-
-# Test hook: seconds to sleep inside the write transaction (after the inserts, before COMMIT), so
-# a test can SIGKILL an ingest in the middle of writing.  Never set it otherwise.
-PAUSE_ENV = "PODLENS_TEST_PAUSE_IN_INDEX_TXN"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -248,11 +243,14 @@ class IndexStore:
         model_label: str,
         reembedded: dict[int, tuple[np.ndarray, np.ndarray]] | None = None,
         pieces: Sequence[np.ndarray] | None = None,
+        before_commit: Callable[[], None] | None = None,
     ) -> int:
         """Replace ``episode``'s row, passages and vectors in one transaction; returns the new
         generation.  ``pieces[i]`` holds passage i's sentence-group vectors (rows).
         ``reembedded`` maps other passages' ids to new ``(vector, piece vectors)``, updated in
-        the same transaction (used when the embedding model changed since they were written)."""
+        the same transaction (used when the embedding model changed since they were written).
+        ``before_commit`` is called inside the transaction, after every write and before COMMIT:
+        a test's way to kill a writer mid-transaction."""
         if len(passages) != len(vectors):
             raise ValueError("one vector per passage")
         pieces = list(pieces) if pieces is not None else [np.zeros((0, 1))] * len(passages)
@@ -317,10 +315,8 @@ class IndexStore:
             gen = self.generation(con) + 1
             con.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (str(gen),))
             con.execute("INSERT OR REPLACE INTO meta VALUES ('model', ?)", (model_label,))
-            pause = os.environ.get(PAUSE_ENV)
-            if pause:
-                print("index: paused inside the write transaction", file=sys.stderr, flush=True)
-                time.sleep(float(pause))
+            if before_commit is not None:
+                before_commit()
             con.execute("COMMIT")
         except BaseException:
             if con.in_transaction:
@@ -342,10 +338,7 @@ class IndexStore:
             gen = self.generation(con)
             ids, vecs = self.load_vectors(con)
             con.execute("COMMIT")
-        dim = vecs.shape[1] if len(vecs) else 1
-        index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
-        if len(vecs):
-            index.add_with_ids(np.ascontiguousarray(vecs), ids)
+        index = flat_index(ids, vecs)
         payload = faiss.serialize_index(index).tobytes()
         atomic_write_bytes(self.faiss_path, _HEADER.pack(_MAGIC, gen, len(payload)) + payload)
         return index, gen
@@ -366,6 +359,18 @@ class IndexStore:
             return index, gen
         except (OSError, ValueError, struct.error, RuntimeError):
             return self.write_faiss()
+
+
+def flat_index(ids: Sequence[int] | np.ndarray, vectors: np.ndarray):
+    """Exact inner-product FAISS index over unit ``vectors`` (scores are cosines), one id each."""
+    import faiss
+
+    dim = vectors.shape[1] if len(vectors) else 1
+    index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+    if len(vectors):
+        vecs = np.ascontiguousarray(vectors, dtype=np.float32)
+        index.add_with_ids(vecs, np.asarray(ids, dtype=np.int64))
+    return index
 
 
 def _insert_pieces(con: sqlite3.Connection, passage_id: int, vecs: np.ndarray) -> None:

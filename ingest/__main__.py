@@ -135,7 +135,7 @@ def _references_line(ep) -> str:  # type: ignore[no-untyped-def]
 
 
 def _run_ingest(args: argparse.Namespace, feed: str, episode: str | None) -> int:
-    from ingest.pipeline import ingest
+    from library.pipeline import ingest
 
     bars = None
     if not args.dry_run and not args.json and sys.stderr.isatty():
@@ -178,9 +178,9 @@ def _status(argv: list[str]) -> int:
     p.add_argument("--quiet", "-q", action="store_true")
     p.add_argument("--data-dir")
     args = p.parse_args(argv)
-    from ingest.pipeline import has_episodes
+    from index.store import IndexStore
 
-    ok = has_episodes(args.data_dir)
+    ok = IndexStore(args.data_dir).has_episodes()
     if not args.quiet:
         print("episodes ingested" if ok else "no episodes ingested yet")
     return 0 if ok else 1

@@ -20,7 +20,7 @@ from urllib.parse import urljoin
 import feedparser
 from bs4 import BeautifulSoup
 
-from ingest.http import fetch_text, is_url
+from ingest.source import is_url, read_text
 from podlens.errors import PodlensError
 from podlens.models import Chapter
 from podlens.timecode import parse_timestamp
@@ -218,7 +218,7 @@ def _transcript_url(entry: Any, notes_html: str, notes_text: str) -> str | None:
 
 def load_feed(src: str) -> Any:
     """Fetch and parse a feed; PodlensError when it is not a feed feedparser can read."""
-    text = fetch_text(src, "feed")
+    text = read_text(src, "feed")
     return parse_feed_text(text, src)
 
 
@@ -272,7 +272,7 @@ def item_from_entry(parsed: Any, entry: Any, feed_url: str | None = None) -> Fee
         url = pc["url"]
         if feed_url and not is_url(url) and is_url(feed_url):
             url = urljoin(feed_url, url)
-        chapters = chapters_from_json(fetch_text(url, "chapters"), url)
+        chapters = chapters_from_json(read_text(url, "chapters"), url)
         source = "podcast:chapters"
     if not chapters:
         chapters = chapters_from_notes(notes_text)

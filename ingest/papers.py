@@ -8,7 +8,9 @@
 - Plain links (Twitter, YouTube, homepages...) are not fetched: status ``"skipped"``.
 
 A work that cannot be fetched gets ``status="failed"`` and a one-line ``error``; it never fails
-the episode.  :func:`attach_references` is the one call the ingest pipeline makes.
+the episode.  :func:`attach_references` is the one call the ingest pipeline makes.  Requests go
+through :mod:`podlens.http` (polite: paced per host, retried, size-capped, cached on disk);
+where they go (arXiv's endpoints, mirrors) is :class:`PapersConfig`, from the settings.
 """
 
 from __future__ import annotations
@@ -18,19 +20,55 @@ import io
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
-from ingest.fetch import FetchConfig, Fetcher, FetchError, FetchResult
 from ingest.references import arxiv_id, collect_references, show_notes_titled
 from podlens.atomic import atomic_write_json
+from podlens.config import ARXIV_API, ARXIV_PDF, Settings, settings
+from podlens.http import FetchError, HttpClient, HttpConfig, Response
 from podlens.models import Episode, PaperDoc, Reference
+from podlens.progress import Progress
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[str, float], None]
 FETCHED_KINDS = ("arxiv", "article", "post")
+# arXiv asks API clients for one request every 3 seconds.
+ARXIV_HOST_INTERVALS = {"export.arxiv.org": 3.0}
+
+
+@dataclass(frozen=True)
+class PapersConfig:
+    """Where the works are fetched from and how politely; tests shrink the delays."""
+
+    arxiv_api: str = ARXIV_API
+    arxiv_pdf: str = ARXIV_PDF  # ``{id}``: the arXiv id
+    arxiv_batch: int = 50  # ids per API query
+    http: HttpConfig = field(
+        default_factory=lambda: HttpConfig(host_intervals=ARXIV_HOST_INTERVALS)
+    )
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> PapersConfig:
+        """``PODLENS_ARXIV_API``, ``PODLENS_ARXIV_PDF``, ``PODLENS_FETCH_MIRRORS`` and
+        ``PODLENS_FETCH_INTERVAL`` (see :mod:`podlens.config`)."""
+        http = HttpConfig(
+            min_interval=s.fetch_interval,
+            host_intervals=ARXIV_HOST_INTERVALS,
+            mirrors=dict(s.fetch_mirrors),
+        )
+        return cls(arxiv_api=s.arxiv_api, arxiv_pdf=s.arxiv_pdf, http=http)
+
+
+@dataclass
+class _Run:
+    """One fetching run: what to fetch from, the client, and where read PDFs are remembered."""
+
+    config: PapersConfig
+    http: HttpClient
+    pdf_text_dir: Path | None
 
 
 # --------------------------------------------------------------------------------------------
@@ -197,19 +235,19 @@ def html_document(html: str, url: str) -> tuple[dict, list[tuple[str, str]]]:
 # --------------------------------------------------------------------------------------------
 # arXiv
 # --------------------------------------------------------------------------------------------
-def arxiv_metadata(ids: list[str], fetcher: Fetcher) -> dict[str, dict]:
+def arxiv_metadata(ids: list[str], run: _Run) -> dict[str, dict]:
     """``{id: {"title", "authors", "published", "abstract"}}`` from the arXiv API (Atom).
 
     Ids the API does not know are absent from the result; a failing API raises FetchError.
     """
     import feedparser
 
-    cfg = fetcher.config
+    cfg = run.config
     out: dict[str, dict] = {}
     for i in range(0, len(ids), cfg.arxiv_batch):
         batch = sorted(set(ids[i : i + cfg.arxiv_batch]))
         query = urlencode({"id_list": ",".join(batch), "max_results": len(batch)})
-        res = fetcher.get(f"{cfg.arxiv_api}?{query}", accept="application/atom+xml")
+        res = run.http.get(f"{cfg.arxiv_api}?{query}", accept="application/atom+xml")
         feed = feedparser.parse(res.body)
         if feed.bozo and not feed.entries:
             raise FetchError("arXiv API answered with something that is not an Atom feed")
@@ -226,13 +264,13 @@ def arxiv_metadata(ids: list[str], fetcher: Fetcher) -> dict[str, dict]:
     return out
 
 
-def _cached_pdf_sections(pdf: bytes, fetcher: Fetcher) -> list[tuple[str, str]]:
+def _cached_pdf_sections(pdf: bytes, run: _Run) -> list[tuple[str, str]]:
     """:func:`pdf_sections`, remembered under ``cache/pdf_text/`` by the PDF's hash: reading a
     long paper takes seconds, and a re-ingest should not pay that again."""
     path = None
-    if fetcher.cache_dir is not None and fetcher.config.cache:
+    if run.pdf_text_dir is not None:
         digest = hashlib.sha256(pdf).hexdigest()
-        path = fetcher.cache_dir.parent / "pdf_text" / f"{digest}.json"
+        path = run.pdf_text_dir / f"{digest}.json"
         try:
             return [(h, t) for h, t in json.loads(path.read_text("utf-8"))]
         except (OSError, ValueError, TypeError):
@@ -243,11 +281,11 @@ def _cached_pdf_sections(pdf: bytes, fetcher: Fetcher) -> list[tuple[str, str]]:
     return sections
 
 
-def _is_pdf(res: FetchResult) -> bool:
+def _is_pdf(res: Response) -> bool:
     return res.body.lstrip()[:5].startswith(b"%PDF") or "pdf" in res.content_type.lower()
 
 
-def _fetch_arxiv(ref: Reference, meta: dict | None, fetcher: Fetcher) -> PaperDoc:
+def _fetch_arxiv(ref: Reference, meta: dict | None, run: _Run) -> PaperDoc:
     aid = arxiv_id(ref.url)
     assert aid is not None
     if meta:
@@ -257,10 +295,10 @@ def _fetch_arxiv(ref: Reference, meta: dict | None, fetcher: Fetcher) -> PaperDo
     body: list[tuple[str, str]] = []
     pdf_error = None
     try:
-        res = fetcher.get(fetcher.config.arxiv_pdf.format(id=aid), accept="application/pdf")
+        res = run.http.get(run.config.arxiv_pdf.format(id=aid), accept="application/pdf")
         if not res.body.lstrip()[:5].startswith(b"%PDF"):
             raise FetchError(f"not a PDF ({res.content_type or 'no content type'})")
-        body = _cached_pdf_sections(res.body, fetcher)
+        body = _cached_pdf_sections(res.body, run)
         if meta:  # the API's title, authors and abstract are cleaner than the PDF's front page
             body = [s for s in body if s[0] and s[0].lower() != "abstract"]
     except (FetchError, ValueError) as e:
@@ -281,12 +319,12 @@ def _fetch_arxiv(ref: Reference, meta: dict | None, fetcher: Fetcher) -> PaperDo
     )
 
 
-def _fetch_page(ref: Reference, fetcher: Fetcher) -> PaperDoc:
-    res = fetcher.get(ref.url, accept="text/html,application/xhtml+xml,application/pdf;q=0.9")
+def _fetch_page(ref: Reference, run: _Run) -> PaperDoc:
+    res = run.http.get(ref.url, accept="text/html,application/xhtml+xml,application/pdf;q=0.9")
     try:
         if _is_pdf(res):
             meta: dict = {}
-            sections = _cached_pdf_sections(res.body, fetcher)
+            sections = _cached_pdf_sections(res.body, run)
         else:
             ctype = res.content_type.lower()
             if ctype and not any(t in ctype for t in ("html", "xml", "text/plain")):
@@ -312,8 +350,7 @@ def fetch_papers(
     references: list[Reference],
     data_dir: str | Path | None,
     *,
-    config: FetchConfig | None = None,
-    fetcher: Fetcher | None = None,
+    config: PapersConfig | None = None,
     progress: Progress | None = None,
     keep_titles: Iterable[str] = (),
 ) -> list[PaperDoc]:
@@ -323,19 +360,17 @@ def fetch_papers(
     ``error``, ``authors``, ``published``, ``abstract``; its ``title`` becomes the fetched title
     unless its URL is in ``keep_titles`` (titles the show notes give).  Responses are cached under
     ``data_dir/cache/http`` so a second run makes no requests.  ``progress("papers", fraction)``
-    is called as works complete.
+    is called as works complete.  ``config`` defaults to :meth:`PapersConfig.from_settings`.
     """
-    own_fetcher = fetcher is None
-    fetcher = fetcher or Fetcher(data_dir, config)
-    try:
-        return _fetch_all(references, fetcher, progress, set(keep_titles))
-    finally:
-        if own_fetcher:
-            fetcher.session.close()
+    config = config or PapersConfig.from_settings(settings())
+    cache = Path(data_dir) / "cache" if data_dir is not None else None
+    with HttpClient(config.http, cache_dir=cache / "http" if cache else None) as http:
+        run = _Run(config, http, cache / "pdf_text" if cache else None)
+        return _fetch_all(references, run, progress, set(keep_titles))
 
 
 def _fetch_all(
-    references: list[Reference], fetcher: Fetcher, progress: Progress | None, keep: set[str]
+    references: list[Reference], run: _Run, progress: Progress | None, keep: set[str]
 ) -> list[PaperDoc]:
     todo = [r for r in references if r.kind in FETCHED_KINDS]
     for r in references:
@@ -349,7 +384,7 @@ def _fetch_all(
     api_error = None
     if arxiv_ids:
         try:
-            metas = arxiv_metadata(arxiv_ids, fetcher)
+            metas = arxiv_metadata(arxiv_ids, run)
         except FetchError as e:
             api_error = f"arXiv API: {e}"
             log.warning("%s", api_error)
@@ -361,11 +396,11 @@ def _fetch_all(
             if ref.kind == "arxiv":
                 meta = metas.get(arxiv_id(ref.url) or "")
                 try:
-                    doc = _fetch_arxiv(ref, meta, fetcher)
+                    doc = _fetch_arxiv(ref, meta, run)
                 except FetchError as e:
                     raise FetchError(f"{api_error}; PDF: {e}" if api_error else str(e)) from e
             else:
-                doc = _fetch_page(ref, fetcher)
+                doc = _fetch_page(ref, run)
         except FetchError as e:
             ref.status, ref.error = "failed", str(e)
             log.info("could not fetch %s: %s", ref.url, e)
@@ -391,13 +426,14 @@ def attach_references(
     *,
     fetch: bool = True,
     progress: Progress | None = None,
-    config: FetchConfig | None = None,
+    config: PapersConfig | None = None,
 ) -> list[PaperDoc]:
     """Set ``episode.references`` from its show notes and turns; fetch the works if ``fetch``.
 
     Returns the documents to index as ``kind: "paper"`` (empty when ``fetch`` is false: then
     every reference is listed with its mentions and ``status="skipped"``).  Never raises for a
     work that cannot be fetched; its reference records ``status="failed"`` and ``error``.
+    ``config`` defaults to :meth:`PapersConfig.from_settings` (read only when fetching).
     """
     refs = collect_references(episode)
     episode.references = refs

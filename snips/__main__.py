@@ -20,6 +20,7 @@ from podlens.config import data_dir as resolve_data_dir
 from podlens.errors import PodlensError, cli_errors
 from podlens.models import Episode
 from podlens.timecode import fmt_time
+from snips.export import FORMATS
 
 
 def load_episode(episode_id: str, data_dir: Path) -> Episode:
@@ -131,8 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     common(se)
 
     x = sub.add_parser("export", help="export snips")
-    x.add_argument("--format", required=True, choices=["obsidian", "readwise", "notion", "json"])
-    x.add_argument("--out", type=Path, help="file (folder for obsidian)")
+    x.add_argument("--format", required=True, choices=list(FORMATS))
+    x.add_argument("--out", type=Path, help="file, .zip, or folder (obsidian)")
     x.add_argument("--episode")
     x.add_argument("--tag")
     x.add_argument(
@@ -278,7 +279,7 @@ def _export(args: argparse.Namespace, store: Any, ddir: Path) -> int:
 
 
 def _highlights(args: argparse.Namespace, ddir: Path) -> int:
-    from snips.ai import LocalProvider, SnipContext, load_embedder
+    from snips.ai import LocalProvider, SnipContext
     from snips.highlights import best_moments
 
     if args.n < 1:
@@ -286,7 +287,7 @@ def _highlights(args: argparse.Namespace, ddir: Path) -> int:
     ep = load_episode(args.episode, ddir)
     moments = best_moments(ep, args.n)
     rows = []
-    provider = None if args.no_titles else LocalProvider(load_embedder())
+    provider = None if args.no_titles else LocalProvider()
     for m in moments:
         row = m.to_dict()
         if provider is not None:

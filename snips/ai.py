@@ -18,65 +18,22 @@ configured (any failure falls back to the local one and says why), else the loca
 from __future__ import annotations
 
 import json
-import os
 import re
-import threading
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
+from index.embed import embed_texts, load_embedder
+from podlens.config import Settings, settings
 from podlens.errors import PodlensError
-from snips.window import clean_text, split_sentences
+from podlens.http import FetchError, HttpClient, HttpConfig
+from podlens.sentences import split_sentences
+from podlens.text import clean_text, topic_stop_words
 
 MAX_TAKEAWAYS = 3
 MAX_TITLE_WORDS = 10
 
-FILLER_WORDS = {
-    "yeah",
-    "like",
-    "kind",
-    "sort",
-    "just",
-    "really",
-    "basically",
-    "actually",
-    "gonna",
-    "thing",
-    "things",
-    "stuff",
-    "lot",
-    "pretty",
-    "okay",
-    "ok",
-    "um",
-    "uh",
-    "mean",
-    "guess",
-    "think",
-    "know",
-    "going",
-    "want",
-    "way",
-    "bit",
-    "maybe",
-    "probably",
-    "somewhat",
-    "sure",
-    "right",
-    "ve",
-    "ll",
-    "re",
-    "don",
-    "didn",
-    "doesn",
-    "isn",
-    "wasn",
-    "got",
-    "get",
-    "say",
-    "said",
-}
 _SMALL_WORDS = {
     "a",
     "an",
@@ -164,36 +121,6 @@ class Provider(Protocol):
     name: str
 
     def summarize(self, quote: str, context: SnipContext | None = None) -> Summary: ...
-
-
-# --------------------------------------------------------------------------- embedder
-
-_EMBEDDER: Any = None
-_EMB_LOCK = threading.Lock()
-
-
-def load_embedder() -> Any:
-    """The shared sentence-transformers model (``index.embed.load_embedder``), loaded once."""
-    global _EMBEDDER
-    with _EMB_LOCK:
-        if _EMBEDDER is None:
-            from index.embed import load_embedder as _load
-
-            _EMBEDDER = _load()
-        return _EMBEDDER
-
-
-def embed(model: Any, texts: list[str]) -> np.ndarray:
-    """L2-normalised embeddings (rows), so a dot product is a cosine similarity."""
-    if not texts:
-        dim = getattr(model, "get_embedding_dimension", None) or (
-            model.get_sentence_embedding_dimension
-        )
-        return np.zeros((0, dim()), dtype=np.float32)
-    vecs = model.encode(
-        list(texts), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-    )
-    return np.asarray(vecs, dtype=np.float32)
 
 
 def mmr(
@@ -319,9 +246,7 @@ def _stem(word: str) -> str:
 
 def candidate_phrases(text: str, max_words: int = 3) -> dict[str, int]:
     """RAKE-style candidate keyphrases (lowercase) with how often each occurs in ``text``."""
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    stop = ENGLISH_STOP_WORDS | FILLER_WORDS | _COMMON_VERBS
+    stop = topic_stop_words() | _COMMON_VERBS
     runs: list[list[str]] = [[]]
     for tok in _WORD_RE.findall(text):
         low = tok.lower()
@@ -358,7 +283,7 @@ class LocalProvider:
     @property
     def embedder(self) -> Any:
         if self._embedder is None:
-            self._embedder = load_embedder()
+            self._embedder = load_embedder()  # the index's model, loaded once per process
         return self._embedder
 
     def keyphrases(self, text: str, top_n: int = 5) -> list[tuple[str, float]]:
@@ -411,9 +336,10 @@ class LocalProvider:
             raise PodlensError("cannot summarise an empty quote")
         # Speaker prefixes added for multi-speaker quotes are not content.
         body = re.sub(r"(?m)^[^:\n]{1,40}:\s", "", quote)
-        sents = [s for s in split_sentences(body) if len(s.split()) >= 3] or [text]
+        # Whole sentences, however long: a takeaway must not start inside one.
+        sents = [s for s in split_sentences(body, max_words=None) if len(s.split()) >= 3] or [text]
         phrases = self.keyphrases(text)
-        doc_vec = embed(self.embedder, [text])[0]
+        doc_vec = embed_texts(self.embedder, [text])[0]
         return Summary(
             title=self._title(text, sents, phrases, doc_vec),
             takeaways=self._takeaways(sents, phrases, doc_vec),
@@ -444,7 +370,7 @@ class LocalProvider:
         topic = self._topic_title(phrases, text)
         if not candidates:
             return topic
-        vecs = embed(self.embedder, [*candidates, topic])
+        vecs = embed_texts(self.embedder, [*candidates, topic])
         scores = vecs @ doc_vec
         best = int(np.argmax(scores[:-1]))
         # A question reads better than a topic; prefer it unless clearly less on topic.
@@ -469,7 +395,7 @@ class LocalProvider:
             range(len(tidy))
         )
         cands = [tidy[i] for i in keep]
-        vecs = embed(self.embedder, cands)
+        vecs = embed_texts(self.embedder, cands)
         rel = vecs @ doc_vec
         top = [p.lower() for p, _ in phrases[:5]]
         for i, c in enumerate(cands):
@@ -548,17 +474,13 @@ class OpenAIProvider:
         self.timeout = timeout
 
     @classmethod
-    def from_env(cls) -> OpenAIProvider | None:
-        base = os.environ.get("PODLENS_LLM_BASE_URL", "").strip()
-        model = os.environ.get("PODLENS_LLM_MODEL", "").strip()
-        if not base or not model:
+    def from_settings(cls, s: Settings) -> OpenAIProvider | None:
+        """The endpoint ``PODLENS_LLM_*`` configure; None unless both base URL and model are set."""
+        if not s.llm_base_url or not s.llm_model:
             return None
-        timeout = float(os.environ.get("PODLENS_LLM_TIMEOUT", "30"))
-        return cls(base, model, os.environ.get("PODLENS_LLM_API_KEY") or None, timeout)
+        return cls(s.llm_base_url, s.llm_model, s.llm_api_key, s.llm_timeout)
 
     def summarize(self, quote: str, context: SnipContext | None = None) -> Summary:
-        import requests
-
         ctx = context or SnipContext()
         user = "\n".join(
             line
@@ -584,12 +506,17 @@ class OpenAIProvider:
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
         url = f"{self.base_url}/chat/completions"
+        # One try, no pacing: a person is waiting, and the local provider is the fallback.
+        http = HttpConfig(
+            connect_timeout=self.timeout, read_timeout=self.timeout, retries=0, min_interval=0.0
+        )
         try:
-            r = requests.post(url, json=payload, headers=headers, timeout=self.timeout)
-        except requests.RequestException as e:
-            raise ProviderError(f"cannot reach {url}: {type(e).__name__}") from e
-        if r.status_code != 200:
-            raise ProviderError(f"{url} answered HTTP {r.status_code}: {r.text[:200]}")
+            with HttpClient(http) as client:
+                r = client.request("POST", url, json=payload, headers=headers)
+        except FetchError as e:
+            raise ProviderError(f"cannot reach {url}: {e}") from e
+        if r.status != 200:
+            raise ProviderError(f"{url} answered HTTP {r.status}: {r.text[:200]}")
         try:
             content = r.json()["choices"][0]["message"]["content"]
         except (ValueError, KeyError, IndexError, TypeError) as e:
@@ -621,5 +548,5 @@ class FallbackProvider:
 def provider_from_env(embedder: Any = None) -> Provider:
     """The LLM (falling back to local) when ``PODLENS_LLM_BASE_URL`` and ``_MODEL`` are set."""
     local = LocalProvider(embedder)
-    remote = OpenAIProvider.from_env()
+    remote = OpenAIProvider.from_settings(settings())
     return FallbackProvider(remote, local) if remote else local

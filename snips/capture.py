@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from podlens.models import Episode
+from podlens.sentences import Sentence
 from snips.ai import Provider, SnipContext, provider_from_env
 from snips.store import Snip, normalise_tags
-from snips.window import DEFAULT_AFTER, DEFAULT_BEFORE, Sentence, Window, snap, snip_window
+from snips.window import DEFAULT_AFTER, DEFAULT_BEFORE, Window, snap, snip_window
 
 
 def snip_from_window(

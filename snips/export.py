@@ -1,10 +1,12 @@
 """Exports of the snip library: Obsidian, Readwise CSV, Notion (Markdown or API), JSON.
 
-Every export is a pure function of the snips (sorted by episode, start, end, id), so exporting
-the same library twice writes identical bytes.  Obsidian files are updated in place: the snips
-live between ``<!-- podlens:begin -->`` and ``<!-- podlens:end -->`` and are rewritten as a whole
-(keyed by the stable snip ids, so nothing is duplicated), while anything the user wrote after the
-block and any front-matter properties they added are kept.
+The formats are one table, :data:`FORMATS` (renderer, file name, MIME type), read by the CLI
+and the app's download buttons alike.  Every export is a pure function of the snips (sorted by
+episode, start, end, id), so exporting the same library twice writes identical bytes.  Obsidian
+files are updated in place: the snips live between ``<!-- podlens:begin -->`` and
+``<!-- podlens:end -->`` and are rewritten as a whole (keyed by the stable snip ids, so nothing
+is duplicated), while anything the user wrote after the block and any front-matter properties
+they added are kept.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import time
 import zipfile
@@ -24,12 +25,13 @@ from typing import Any
 import yaml
 
 from podlens.atomic import atomic_write_bytes, atomic_write_text
+from podlens.config import settings
 from podlens.errors import PodlensError
+from podlens.http import FetchError, HttpClient, HttpConfig
 from podlens.timecode import fmt_time
 from snips.share import audio_link, fmt_seconds, snip_deep_link
 from snips.store import Snip
 
-FORMATS = ("obsidian", "readwise", "notion", "json")
 READWISE_COLUMNS = ["Highlight", "Title", "Author", "URL", "Note", "Location", "Date"]
 READWISE_MAX_HIGHLIGHT = 8191  # Readwise's limit on a highlight's text
 BEGIN = "<!-- podlens:begin -->"
@@ -157,7 +159,7 @@ def _split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     return (fm if isinstance(fm, dict) else {}), m.group(2)
 
 
-def episode_filenames(groups: dict[str, list[Snip]]) -> dict[str, str]:
+def episode_filenames(groups: dict[str, list[Snip]], suffix: str = ".md") -> dict[str, str]:
     """``{episode id: "<Podcast>/<Episode title>.md"}``; the id is added where titles collide."""
     names: dict[str, str] = {}
     for episode, ep_snips in groups.items():
@@ -170,24 +172,9 @@ def episode_filenames(groups: dict[str, list[Snip]]) -> dict[str, str]:
     for n in names.values():
         counts[n.lower()] = counts.get(n.lower(), 0) + 1
     return {
-        ep: (f"{n} ({safe_filename(ep)})" if counts[n.lower()] > 1 else n) + ".md"
+        ep: (f"{n} ({safe_filename(ep)})" if counts[n.lower()] > 1 else n) + suffix
         for ep, n in names.items()
     }
-
-
-def export_obsidian(
-    snips: Iterable[Snip], out_dir: Path, base_url: str | None = None
-) -> list[Path]:
-    """Write ``out_dir/<Podcast>/<Episode>.md`` per episode, updating existing notes in place."""
-    written = []
-    groups = by_episode(snips)
-    names = episode_filenames(groups)
-    for episode, ep_snips in groups.items():
-        path = out_dir / names[episode]
-        existing = path.read_text(encoding="utf-8") if path.exists() else None
-        atomic_write_text(path, obsidian_markdown(ep_snips, base_url, existing))
-        written.append(path)
-    return written
 
 
 # --------------------------------------------------------------------------- Readwise
@@ -264,29 +251,128 @@ def notion_markdown(snips: list[Snip], base_url: str | None = None) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-_ZIP_DATE = (2000, 1, 1, 0, 0, 0)  # fixed, so the zip's bytes do not depend on the clock
-
-
-def notion_zip(snips: Iterable[Snip], base_url: str | None = None) -> bytes:
-    """One ``.md`` per episode in a zip (what Notion's Import → Markdown takes for several)."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        groups = by_episode(snips)
-        names = episode_filenames(groups)
-        for episode, ep_snips in groups.items():
-            info = zipfile.ZipInfo(names[episode].split("/", 1)[1], date_time=_ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            zf.writestr(info, notion_markdown(ep_snips, base_url))
-    return buf.getvalue()
-
-
 # --------------------------------------------------------------------------- JSON
 
 
 def json_export(snips: Iterable[Snip]) -> str:
     data = {"version": 1, "snips": [s.to_dict() for s in ordered(snips)]}
     return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+# --------------------------------------------------------------------------- the formats
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """One export target, for the CLI (``--format``, the default ``--out``) and the app (a
+    download button). A new target is its renderer and a row in :data:`FORMATS`.
+
+    ``render(snips, base_url)`` is one file's text; for a ``per_episode`` format, of one
+    episode's snips, and several episodes make a zip of such files. A ``vault`` (Obsidian) keeps
+    its notes under ``<Podcast>/``, names each after its episode (the note's title in the vault)
+    and updates them in place (``render(..., existing)``); the CLI writes it as a folder.
+    """
+
+    name: str  # --format
+    label: str  # the app's download button
+    stem: str  # the file's name without suffix: the CLI's default --out, the download's name
+    suffix: str
+    mime: str
+    render: Callable[..., str]
+    per_episode: bool = False
+    vault: bool = False
+
+
+FORMATS: dict[str, ExportFormat] = {
+    f.name: f
+    for f in (
+        ExportFormat(
+            "obsidian",
+            "Obsidian",
+            "snips-obsidian",
+            ".md",
+            "text/markdown",
+            obsidian_markdown,
+            per_episode=True,
+            vault=True,
+        ),
+        ExportFormat(
+            "readwise", "Readwise CSV", "snips-readwise", ".csv", "text/csv", readwise_csv
+        ),
+        ExportFormat(
+            "notion",
+            "Notion",
+            "snips-notion",
+            ".md",
+            "text/markdown",
+            notion_markdown,
+            per_episode=True,
+        ),
+        ExportFormat(
+            "json", "JSON", "snips", ".json", "application/json", lambda s, _url: json_export(s)
+        ),
+    )
+}
+
+
+def export_format(name: str) -> ExportFormat:
+    if name not in FORMATS:
+        raise PodlensError(f"unknown export format {name!r} (choose from {', '.join(FORMATS)})")
+    return FORMATS[name]
+
+
+def episode_files(fmt: str, snips: Iterable[Snip], base_url: str | None = None) -> dict[str, str]:
+    """``{file name: text}``, one file per episode, of a per-episode format (what Notion's
+    Import → Markdown takes for several pages, an Obsidian vault's notes)."""
+    f = export_format(fmt)
+    groups = by_episode(snips)
+    names = episode_filenames(groups, f.suffix)
+    return {
+        (names[ep] if f.vault else names[ep].split("/", 1)[1]): f.render(ep_snips, base_url)
+        for ep, ep_snips in groups.items()
+    }
+
+
+_ZIP_DATE = (2000, 1, 1, 0, 0, 0)  # fixed, so the zip's bytes do not depend on the clock
+
+
+def zip_files(files: dict[str, str]) -> bytes:
+    """The files in a zip whose bytes depend on nothing but their names and texts."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in files.items():
+            info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, text)
+    return buf.getvalue()
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    """An export as the browser downloads it."""
+
+    name: str
+    data: bytes
+    mime: str
+
+
+def export_file(fmt: str, snips: Iterable[Snip], base_url: str | None = None) -> ExportFile:
+    """The export as one file, as the app offers it for download: ``<stem><suffix>``, or
+    ``<stem>.zip`` when a per-episode format has several episodes, or a vault's one note."""
+    f = export_format(fmt)
+    snips = ordered(snips)
+    if not snips:
+        raise PodlensError("no snips to export")
+    if not f.per_episode:
+        return ExportFile(f.stem + f.suffix, f.render(snips, base_url).encode(), f.mime)
+    files = episode_files(fmt, snips, base_url)
+    if len(files) > 1:
+        return ExportFile(f.stem + ".zip", zip_files(files), "application/zip")
+    ((name, text),) = files.items()
+    return ExportFile(
+        name.rsplit("/", 1)[-1] if f.vault else f.stem + f.suffix, text.encode(), f.mime
+    )
 
 
 # --------------------------------------------------------------------------- files
@@ -302,38 +388,47 @@ class ExportResult:
 def export(
     snips: list[Snip], fmt: str, out: Path | None, base_url: str | None = None
 ) -> ExportResult:
-    """Write an export to ``out`` (a file, or a folder for Obsidian); defaults per format."""
-    if fmt not in FORMATS:
-        raise PodlensError(f"unknown export format {fmt!r} (choose from {', '.join(FORMATS)})")
+    """Write an export to ``out``: a file, a ``.zip`` of one file per episode (per-episode
+    formats), or a vault's folder, whose notes are updated in place. By default the file the
+    app would download, under its name (a vault: the folder ``<stem>``)."""
+    f = export_format(fmt)
     if not snips:
         raise PodlensError("no snips to export (create one with: python -m snips create ...)")
-    if fmt == "obsidian":
-        out = out or Path("snips-obsidian")
-        if out.suffix == ".md":
-            groups = by_episode(snips)
-            if len(groups) > 1:
-                raise PodlensError("--out FILE.md takes one episode; give a folder or --episode")
-            existing = out.read_text(encoding="utf-8") if out.exists() else None
-            atomic_write_text(out, obsidian_markdown(snips, base_url, existing))
-            return ExportResult(fmt, [out], len(snips))
-        return ExportResult(fmt, export_obsidian(snips, out, base_url), len(snips))
-    if fmt == "readwise":
-        out = out or Path("snips-readwise.csv")
-        atomic_write_text(out, readwise_csv(snips, base_url))
-    elif fmt == "notion":
-        groups = by_episode(snips)
-        if out is None:
-            out = Path("snips-notion.md" if len(groups) == 1 else "snips-notion.zip")
-        if out.suffix == ".zip":
-            atomic_write_bytes(out, notion_zip(snips, base_url))
-        elif len(groups) > 1:
-            raise PodlensError("several episodes make several Notion pages: use --out FILE.zip")
-        else:
-            atomic_write_text(out, notion_markdown(snips, base_url))
+    if out is None and not f.vault:
+        file = export_file(fmt, snips, base_url)
+        atomic_write_bytes(Path(file.name), file.data)
+        return ExportResult(fmt, [Path(file.name)], len(snips))
+    out = out or Path(f.stem)
+    if f.per_episode and out.suffix == ".zip":
+        atomic_write_bytes(out, zip_files(episode_files(fmt, snips, base_url)))
+    elif f.vault and out.suffix != f.suffix:
+        return ExportResult(fmt, _write_vault(f, snips, out, base_url), len(snips))
+    elif f.per_episode and len(by_episode(snips)) > 1:
+        folder = ", a folder" if f.vault else ""
+        raise PodlensError(
+            f"--out FILE{f.suffix} takes one episode: use --out FILE.zip{folder} or --episode"
+        )
+    elif f.vault:
+        existing = out.read_text(encoding="utf-8") if out.exists() else None
+        atomic_write_text(out, f.render(snips, base_url, existing))
     else:
-        out = out or Path("snips.json")
-        atomic_write_text(out, json_export(snips))
+        atomic_write_text(out, f.render(snips, base_url))
     return ExportResult(fmt, [out], len(snips))
+
+
+def _write_vault(
+    f: ExportFormat, snips: list[Snip], out_dir: Path, base_url: str | None
+) -> list[Path]:
+    """Write ``out_dir/<Podcast>/<Episode><suffix>`` per episode, updating notes in place."""
+    written = []
+    groups = by_episode(snips)
+    names = episode_filenames(groups, f.suffix)
+    for episode, ep_snips in groups.items():
+        path = out_dir / names[episode]
+        existing = path.read_text(encoding="utf-8") if path.exists() else None
+        atomic_write_text(path, f.render(ep_snips, base_url, existing))
+        written.append(path)
+    return written
 
 
 # --------------------------------------------------------------------------- Notion API
@@ -403,47 +498,38 @@ class NotionClient:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.token = token
-        self.base_url = (base_url or os.environ.get("NOTION_API_URL") or NOTION_API).rstrip("/")
-        self.min_interval = min_interval
-        self.timeout = timeout
-        self._sleep = sleep
-        self._last = 0.0
-        self.requests = 0
+        self.base_url = (base_url or settings().notion_api_url or NOTION_API).rstrip("/")
+        # Only 429 is retried (Notion did nothing; wait as told): a 5xx after a POST may
+        # have created the page, and a second one would be a duplicate.
+        config = HttpConfig(
+            connect_timeout=timeout,
+            read_timeout=timeout,
+            retries=3,
+            retry_statuses=frozenset({429}),
+            max_backoff=30.0,
+            min_interval=min_interval,
+        )
+        self.http = HttpClient(config, sleep=sleep)
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        import requests
-
-        for attempt in range(4):
-            wait = self._last + self.min_interval - time.monotonic()
-            if wait > 0:
-                self._sleep(wait)
-            self._last = time.monotonic()
-            self.requests += 1
+        headers = {
+            "Authorization": f"Bearer {self.token}",
+            "Notion-Version": NOTION_VERSION,
+            "Content-Type": "application/json",
+        }
+        try:
+            r = self.http.request(method, f"{self.base_url}{path}", json=body, headers=headers)
+        except FetchError as e:
+            raise PodlensError(f"cannot reach Notion at {self.base_url}: {e}") from e
+        if r.status == 429:
+            raise PodlensError("Notion kept answering 429 (rate limited); try again later")
+        if r.status >= 400:
             try:
-                r = requests.request(
-                    method,
-                    f"{self.base_url}{path}",
-                    json=body,
-                    timeout=self.timeout,
-                    headers={
-                        "Authorization": f"Bearer {self.token}",
-                        "Notion-Version": NOTION_VERSION,
-                        "Content-Type": "application/json",
-                    },
-                )
-            except requests.RequestException as e:
-                raise PodlensError(f"cannot reach Notion at {self.base_url}: {e}") from e
-            if r.status_code == 429 and attempt < 3:  # rate limited: wait as told, retry
-                self._sleep(min(float(r.headers.get("Retry-After", "1") or 1), 30.0))
-                continue
-            if r.status_code >= 400:
-                try:
-                    msg = r.json().get("message", r.text)
-                except ValueError:
-                    msg = r.text
-                raise PodlensError(f"Notion {method} {path} failed: HTTP {r.status_code}: {msg}")
-            return r.json() if r.content else {}
-        raise PodlensError("Notion kept answering 429 (rate limited); try again later")
+                msg = r.json().get("message", r.text)
+            except (ValueError, AttributeError):
+                msg = r.text
+            raise PodlensError(f"Notion {method} {path} failed: HTTP {r.status}: {msg}")
+        return r.json() if r.body else {}
 
 
 def push_notion(
@@ -508,6 +594,7 @@ def push_notion(
 
 def notion_settings() -> tuple[str, str] | None:
     """``(NOTION_TOKEN, NOTION_PARENT_PAGE_ID)`` when both are set, else None."""
-    token = os.environ.get("NOTION_TOKEN", "").strip()
-    parent = os.environ.get("NOTION_PARENT_PAGE_ID", "").strip()
-    return (token, parent) if token and parent else None
+    s = settings()
+    if s.notion_token and s.notion_parent_page_id:
+        return s.notion_token, s.notion_parent_page_id
+    return None

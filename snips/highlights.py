@@ -7,8 +7,8 @@ before).  Each is scored on three things, all computed locally:
 * **central** — cosine similarity of the window's TF-IDF vector to its chapter's: it is about
   what the chapter is about (TF-IDF rather than the embedding model: a 4-hour episode has ~2,000
   sentences, which the model needs minutes to embed on a laptop CPU; TF-IDF takes milliseconds);
-* **dense** — share of content words (not stop words or spoken fillers) and distinct content
-  words per second: ideas, not "yeah, I mean, kind of";
+* **dense** — share of content words (not :func:`~podlens.text.topic_stop_words`) and distinct
+  content words per second: ideas, not "yeah, I mean, kind of";
 * **self-contained** — one main voice, starts cleanly, does not end on a question.
 
 Picks are greedy by score, at most one per chapter until every chapter with a candidate has one
@@ -25,8 +25,10 @@ from typing import Any
 import numpy as np
 
 from podlens.models import Episode
-from snips.ai import _DANGLING_START, FILLER_WORDS, first_word
-from snips.window import Sentence, Window, episode_sentences
+from podlens.sentences import Sentence
+from podlens.text import topic_stop_words
+from snips.ai import _DANGLING_START, first_word
+from snips.window import Window, timed_sentences
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
 
@@ -45,12 +47,6 @@ class Moment:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _stop_words() -> frozenset[str]:
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return frozenset(ENGLISH_STOP_WORDS | FILLER_WORDS)
 
 
 def _candidates(sents: list[Sentence], target: float, max_len: float) -> list[tuple[int, int]]:
@@ -88,7 +84,7 @@ def best_moments(
     """The ``n`` most snippable moments of ``episode``, spread over its chapters, in time order."""
     if n <= 0:
         return []
-    sents = sentences if sentences is not None else episode_sentences(episode)
+    sents = sentences if sentences is not None else timed_sentences(episode)
     if not sents:
         return []
     cands = _candidates(sents, target, max_len)
@@ -96,7 +92,7 @@ def best_moments(
         return []
     from sklearn.feature_extraction.text import TfidfVectorizer  # slow import
 
-    stop = _stop_words()
+    stop = topic_stop_words()
     tfidf = TfidfVectorizer(
         stop_words=sorted(stop), sublinear_tf=True, token_pattern=r"[A-Za-z]\w+"
     )

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
+from podlens.config import settings
 from podlens.links import deep_link
 from snips.store import Snip
 
-DEFAULT_APP_URL = "http://localhost:8501"
 TWEET_LIMIT = 280
 TWEET_URL_WEIGHT = 23  # t.co: every URL counts as 23 characters
 WHATSAPP_URL_LIMIT = 2048  # keep the wa.me link short enough for every browser and app
@@ -18,7 +17,7 @@ WHATSAPP_URL_LIMIT = 2048  # keep the wa.me link short enough for every browser 
 
 def app_url(base_url: str | None = None) -> str:
     """Where the app is served: ``base_url``, ``$PODLENS_APP_URL``, else localhost:8501."""
-    return (base_url or os.environ.get("PODLENS_APP_URL") or DEFAULT_APP_URL).rstrip("/")
+    return (base_url or settings().app_url).rstrip("/")
 
 
 def fmt_seconds(t: float) -> str:

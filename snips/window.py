@@ -1,10 +1,10 @@
 """Cut a snip's window out of an aligned episode, snapped to sentence boundaries.
 
-Alignment gives each :class:`~podlens.models.Turn` a start and an end on the audio clock; inside
-a turn we place sentences by word position (a sentence that starts at word 120 of a 300-word turn
-starts 40 % of the way through it).  A snip is what the listener just heard: by default the 60 s
-that end at the tap.  The raw window is then snapped so the quote starts and ends on whole
-sentences:
+The sentences are the episode's sentence stream (:mod:`podlens.sentences`: times interpolated
+through each aligned turn by word position), the same one search passages are cut from, so a
+snip and a search hit of the same speech start and end together.  A snip is what the listener
+just heard: by default the 60 s that end at the tap.  The raw window is then snapped so the
+quote starts and ends on whole sentences:
 
 * at the start, a sentence is kept when at least half of it (by time) lies inside the window;
 * at the end, the sentence being spoken at ``at + after`` is kept whole (the listener heard its
@@ -14,35 +14,15 @@ sentences:
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 
 from podlens.errors import PodlensError
 from podlens.models import Episode
+from podlens.sentences import Sentence, by_turn, episode_sentences
 
 DEFAULT_BEFORE = 60.0
 DEFAULT_AFTER = 0.0
-
-_LINK_RE = re.compile(r"\[([^\]]+)\]\([^)]+\)")
-# A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace and
-# an opening capital, digit, quote or bracket; "..." inside a sentence does not end it.
-_SENT_END_RE = re.compile(r"(?<=[.!?])(?<!\.\.\.)[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
-_ABBREV_RE = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|St|vs|etc|e\.g|i\.e|cf|Fig|al)\.$", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Sentence:
-    text: str
-    start: float
-    end: float
-    turn: int  # index of the turn in ``episode.turns``
-    speaker: str
-    chapter: str
-
-    @property
-    def words(self) -> int:
-        return len(self.text.split())
 
 
 @dataclass
@@ -76,78 +56,20 @@ class Window:
         if not self.sentences:
             return ""
         if len(self.speakers) == 1:
-            return _join_by_turn(self.sentences)
+            return "\n\n".join(" ".join(s.text for s in g) for g in by_turn(self.sentences))
         parts: list[str] = []
-        for turn_sents in _group_by_turn(self.sentences):
+        for turn_sents in by_turn(self.sentences):
             parts.append(f"{turn_sents[0].speaker}: " + " ".join(s.text for s in turn_sents))
         return "\n\n".join(parts)
 
 
-def _group_by_turn(sents: list[Sentence]) -> list[list[Sentence]]:
-    groups: list[list[Sentence]] = []
-    for s in sents:
-        if groups and groups[-1][-1].turn == s.turn:
-            groups[-1].append(s)
-        else:
-            groups.append([s])
-    return groups
-
-
-def _join_by_turn(sents: list[Sentence]) -> str:
-    return "\n\n".join(" ".join(s.text for s in g) for g in _group_by_turn(sents))
-
-
-def clean_text(text: str) -> str:
-    """Turn text as spoken: Markdown links reduced to their words, whitespace collapsed."""
-    return re.sub(r"\s+", " ", _LINK_RE.sub(r"\1", text)).strip()
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split plain text into sentences (punctuation-based; keeps abbreviations together)."""
-    out: list[str] = []
-    for para in re.split(r"\n\s*\n", text):
-        para = clean_text(para)
-        if not para:
-            continue
-        pieces = _SENT_END_RE.split(para)
-        # re.split keeps no separators here (no groups), so re-join abbreviation splits.
-        buf = ""
-        for piece in pieces:
-            piece = piece.strip()
-            if not piece:
-                continue
-            buf = f"{buf} {piece}" if buf else piece
-            if not _ABBREV_RE.search(buf):
-                out.append(buf)
-                buf = ""
-        if buf:
-            out.append(buf)
-    return out
-
-
-def episode_sentences(episode: Episode) -> list[Sentence]:
-    """Every sentence of the aligned turns, with times interpolated by word position."""
-    out: list[Sentence] = []
-    for i, turn in enumerate(episode.turns):
-        if turn.start is None or turn.end is None:
-            continue
-        sents = split_sentences(turn.text)
-        total = sum(len(s.split()) for s in sents)
-        if not total:
-            continue
-        dur = max(0.0, turn.end - turn.start)
-        done = 0
-        for s in sents:
-            n = len(s.split())
-            start = turn.start + dur * done / total
-            done += n
-            end = turn.start + dur * done / total
-            out.append(Sentence(s, round(start, 2), round(end, 2), i, turn.speaker, turn.chapter))
-    return out
+def timed_sentences(episode: Episode) -> list[Sentence]:
+    """The episode's sentence stream, less the sentences of turns alignment could not place."""
+    return [s for s in episode_sentences(episode) if s.start is not None and s.end is not None]
 
 
 def _require_sentences(episode: Episode, sentences: list[Sentence] | None) -> list[Sentence]:
-    sents = sentences if sentences is not None else episode_sentences(episode)
+    sents = sentences if sentences is not None else timed_sentences(episode)
     if not sents:
         raise PodlensError(
             f"episode {episode.id!r} has no aligned transcript (no turn has a start and end time)"

@@ -52,7 +52,7 @@ def app_data_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 def ep19_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data dir with episode 19 ingested (real feed + markdown from ../shared, no paper
     fetching) and indexed, built once per session.  Treat it as read-only."""
-    from ingest.pipeline import ingest
+    from library.pipeline import ingest
 
     d = tmp_path_factory.mktemp("ep19-data")
     ingest(feed=str(EP19_FEED), transcript=str(EP19_MD), episode=19, data_dir=d, no_papers=True)

@@ -8,7 +8,9 @@ import socket
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from demos.links import DEMOS
 from tests.conftest import REPO
+from ui.demos import DEMO_PAGES
 
 APP = str(REPO / "app.py")
 TIMEOUT = 180  # the first search loads the embedding model
@@ -30,6 +32,18 @@ def _audio(at: AppTest):
 
 def _html(at: AppTest) -> str:
     return "\n".join(h.proto.body for h in at.get("html"))
+
+
+def _row_with(at: AppTest, key: str):
+    """The block (e.g. a chapter row) that directly holds the widget ``key``."""
+
+    def walk(node):
+        kids = getattr(node, "children", {}).values()
+        if any(getattr(k, "key", None) == key for k in kids):
+            return node
+        return next((b for b in map(walk, kids) if b is not None), None)
+
+    return walk(at._tree)
 
 
 def _closed_port() -> int:
@@ -162,3 +176,18 @@ def test_no_page_renders_feed_html_raw(monkeypatch, app_data_dir):
         assert not at.exception
         assert all(not m.proto.allow_html for m in at.markdown)
         assert "<script" not in _html(at).split("<script")[0]  # only our own scroll script
+
+
+def test_every_demo_has_a_page_in_the_app():
+    app = (REPO / "app.py").read_text()
+    for demo in DEMOS:
+        assert (REPO / DEMO_PAGES[demo]).is_file() and f'"{DEMO_PAGES[demo]}"' in app
+
+
+def test_a_chapter_that_illustrates_a_demo_links_to_it(monkeypatch, app_data_dir):
+    at = _app(monkeypatch, app_data_dir, episode="axrp-19", t="7182")
+    at.run()
+    assert not at.exception
+    assert "Induction heads" in at.button(key="pl_ch_7").label
+    links = {link.value: link.proto.page for link in _row_with(at, "pl_ch_7").get("page_link")}
+    assert links["Demo: Induction heads"] == "demo_induction"  # the page's URL

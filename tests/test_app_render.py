@@ -1,4 +1,4 @@
-"""The app's pure helpers: safe rendering, highlighting, moments, grouping, extension hooks."""
+"""The app's pure helpers: safe rendering, highlighting, moments, grouping."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from markdown_it import MarkdownIt
 
 from podlens.models import Chapter, Episode, Link, Turn
 from podlens.timecode import parse_t
-from ui import hooks
 from ui.moments import (
     chapter_index_at,
     clamp_t,
@@ -198,22 +197,3 @@ def test_results_group_by_episode_in_rank_order():
 def test_durations_and_dates_read_naturally():
     assert fmt_duration(13971) == "3 h 53 min" and fmt_duration(2700) == "45 min"
     assert fmt_date("2023-02-04T08:00:00+00:00") == "4 Feb 2023" and fmt_date(None) == ""
-
-
-def test_hooks_reject_unknown_slots_and_order_entries():
-    with pytest.raises(ValueError, match="unknown app hook slot"):
-        hooks.register("nowhere", lambda: None)
-
-    def first(**_):
-        return None
-
-    def second(**_):
-        return None
-
-    hooks.register("library_actions", second, order=20, name="t-second")
-    hooks.register("library_actions", first, order=10, name="t-first")
-    got = [f for f in hooks.entries("library_actions") if f in (first, second)]
-    assert got == [first, second]
-    hooks._registry["library_actions"] = [
-        e for e in hooks._registry["library_actions"] if not e.name.startswith("t-")
-    ]

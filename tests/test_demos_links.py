@@ -24,7 +24,7 @@ class _Result:  # the fields of index.search.SearchResult that links reads
 class _Model:
     """Embeds a text as a unit vector that points along [1, 0] when it mentions grokking."""
 
-    def encode(self, texts, normalize_embeddings=True):
+    def encode(self, texts, **kwargs):  # called as index.embed.embed_texts calls it
         return np.array([[1.0, 0.0] if "grok" in t.lower() else [0.6, 0.8] for t in texts])
 
 

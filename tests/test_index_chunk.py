@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from index.chunk import ChunkConfig, chunk_episode, chunk_papers, split_sentences
+from index.chunk import ChunkConfig, chunk_episode, chunk_papers
 from podlens.models import Episode, PaperDoc, Turn
 
 
@@ -24,13 +24,6 @@ def _episode(turns: list[Turn]) -> Episode:
         duration=None,
         turns=turns,
     )
-
-
-def test_split_sentences_keeps_technical_tokens_and_cuts_run_ons():
-    s = split_sentences("We used AdamW. Then S4 came out! Did SoLU help? yes it did " * 1)
-    assert s == ["We used AdamW.", "Then S4 came out!", "Did SoLU help? yes it did"]
-    long = " ".join(["word"] * 130)
-    assert [len(x.split()) for x in split_sentences(long, max_words=60)] == [60, 60, 10]
 
 
 def test_passage_starting_mid_turn_gets_interpolated_start_time():

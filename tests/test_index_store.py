@@ -14,7 +14,7 @@ import pytest
 
 from index.build import index_episode
 from index.search import Searcher
-from index.store import _HEADER, FAISS_NAME, PAUSE_ENV, IndexStore
+from index.store import _HEADER, FAISS_NAME, IndexStore
 from podlens.errors import PodlensError
 from podlens.models import Chapter, Episode, PaperDoc, Turn
 
@@ -89,16 +89,27 @@ def test_reingest_replaces_passages_never_duplicates(tmp_path: Path):
 def test_ingest_killed_inside_write_transaction_leaves_previous_index(tmp_path: Path):
     index_episode(small_episode("v1"), tmp_path)
     before = _passage_rows(tmp_path, "test-1")
+    # The child pauses inside the real write transaction (after the inserts, before COMMIT)
+    # through replace_episode's before_commit hook, says so, and waits to be killed.
     script = textwrap.dedent(
         f"""
-        import sys
+        import functools, sys, time
         sys.path.insert(0, {str(REPO)!r})
         from tests.test_index_store import small_episode
         from index.build import index_episode
+        from index.store import IndexStore
+
+        def pause():
+            print("index: paused inside the write transaction", file=sys.stderr, flush=True)
+            time.sleep(120)
+
+        IndexStore.replace_episode = functools.partialmethod(
+            IndexStore.replace_episode, before_commit=pause
+        )
         index_episode(small_episode("v2"), {str(tmp_path)!r})
         """
     )
-    env = {**os.environ, PAUSE_ENV: "120", "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
         [sys.executable, "-c", script], env=env, stderr=subprocess.PIPE, text=True
     )

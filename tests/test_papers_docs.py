@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from fpdf import FPDF
 
-from ingest.fetch import FetchConfig
-from ingest.papers import attach_references, fetch_papers, pdf_sections
+from ingest.papers import PapersConfig, attach_references, fetch_papers, pdf_sections
+from podlens.http import HttpConfig
 from podlens.models import Episode, Link, Reference, Turn
 from tests.support.httpserver import Route
 
@@ -64,19 +64,21 @@ def make_unstructured_pdf(pages: int = 3) -> bytes:
     return bytes(pdf.output())
 
 
-def fast_config(server, **kw) -> FetchConfig:
-    base = dict(
+def fast_config(server, **kw) -> PapersConfig:
+    http = dict(
         connect_timeout=2.0,
         read_timeout=0.4,
         retries=1,
         backoff=0.01,
         min_interval=0.0,
         host_intervals={},
+    )
+    http.update(kw)
+    return PapersConfig(
         arxiv_api=server.url("/api/query"),
         arxiv_pdf=server.url("/pdf/{id}"),
+        http=HttpConfig(**http),
     )
-    base.update(kw)
-    return FetchConfig(**base)
 
 
 @pytest.fixture

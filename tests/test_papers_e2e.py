@@ -522,25 +522,29 @@ def test_search_with_the_papers_filter_shows_labelled_paper_passages(ingested, m
 
 
 def test_fetch_settings_come_from_the_environment_and_mirrors_take_the_longest_prefix():
-    from ingest.fetch import FetchConfig
+    from ingest.papers import PapersConfig
+    from podlens.config import Settings
 
-    cfg = FetchConfig.from_env(
-        {
-            "PODLENS_ARXIV_API": "http://127.0.0.1:9/api",
-            "PODLENS_ARXIV_PDF": "http://127.0.0.1:9/pdf/{id}.pdf",
-            "PODLENS_FETCH_MIRRORS": "https://a.org/=http://m/a/  https://a.org/x/=http://m/x/",
-            "PODLENS_FETCH_INTERVAL": "0.25",
-        }
+    cfg = PapersConfig.from_settings(
+        Settings.from_env(
+            {
+                "PODLENS_ARXIV_API": "http://127.0.0.1:9/api",
+                "PODLENS_ARXIV_PDF": "http://127.0.0.1:9/pdf/{id}.pdf",
+                "PODLENS_FETCH_MIRRORS": "https://a.org/=http://m/a/  https://a.org/x/=http://m/x/",
+                "PODLENS_FETCH_INTERVAL": "0.25",
+            }
+        )
     )
     assert (cfg.arxiv_api, cfg.arxiv_pdf) == (
         "http://127.0.0.1:9/api",
         "http://127.0.0.1:9/pdf/{id}.pdf",
     )
-    assert cfg.min_interval == 0.25
-    assert cfg.resolve("https://a.org/x/1") == "http://m/x/1"
-    assert cfg.resolve("https://a.org/y") == "http://m/a/y"
-    assert cfg.resolve("https://b.org/y") == "https://b.org/y"
-    assert FetchConfig.from_env({}) == FetchConfig()
+    assert cfg.http.min_interval == 0.25
+    assert cfg.http.resolve("https://a.org/x/1") == "http://m/x/1"
+    assert cfg.http.resolve("https://a.org/y") == "http://m/a/y"
+    assert cfg.http.resolve("https://b.org/y") == "https://b.org/y"
+    assert Settings.from_env({}) == Settings()
+    assert PapersConfig.from_settings(Settings.from_env({})) == PapersConfig()
 
 
 @pytest.mark.parametrize(

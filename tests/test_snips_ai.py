@@ -8,18 +8,20 @@ import re
 
 import pytest
 
+from index.embed import load_embedder
 from ingest.pipeline import build_episode
+from podlens.config import Settings
+from podlens.errors import PodlensError
+from podlens.sentences import episode_sentences
 from snips.ai import (
     FallbackProvider,
     LocalProvider,
     OpenAIProvider,
     SnipContext,
-    load_embedder,
     provider_from_env,
 )
 from snips.capture import create_snip
 from snips.highlights import best_moments
-from snips.window import episode_sentences
 from tests.conftest import EP19_FEED, EP19_MD
 from tests.support.httpserver import Route
 from tests.support.snips_data import make_episode
@@ -121,6 +123,15 @@ def test_unreachable_llm_falls_back_and_unset_env_means_local(embedder, monkeypa
     monkeypatch.setenv("PODLENS_LLM_MODEL", "m")
     s = provider_from_env(embedder).summarize("Weight decay shrinks the weights every step.")
     assert "cannot reach" in s.fallback_reason
+
+
+def test_llm_settings_need_url_and_model_and_a_bad_timeout_is_a_one_line_error():
+    env = {"PODLENS_LLM_BASE_URL": "http://127.0.0.1:9/v1/", "PODLENS_LLM_MODEL": "m"}
+    p = OpenAIProvider.from_settings(Settings.from_env({**env, "PODLENS_LLM_TIMEOUT": "5"}))
+    assert (p.base_url, p.model, p.api_key, p.timeout) == ("http://127.0.0.1:9/v1", "m", None, 5)
+    assert OpenAIProvider.from_settings(Settings.from_env({"PODLENS_LLM_MODEL": "m"})) is None
+    with pytest.raises(PodlensError, match=r"^PODLENS_LLM_TIMEOUT must be seconds > 0: 'soon'$"):
+        Settings.from_env({**env, "PODLENS_LLM_TIMEOUT": "soon"})
 
 
 def test_best_moments_prefer_dense_self_contained_passages_and_spread_over_chapters():

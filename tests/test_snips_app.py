@@ -48,11 +48,13 @@ def ep19_copy(app_data_dir, tmp_path):
     return d
 
 
-def _episode_app(monkeypatch, data_dir, t: str = "11700") -> AppTest:
+def _episode_app(monkeypatch, data_dir, t: str = "11700", **params: str) -> AppTest:
     monkeypatch.setenv("PODLENS_DATA_DIR", str(data_dir))
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=240)
     at.query_params["episode"] = "axrp-19"
     at.query_params["t"] = t
+    for k, v in params.items():
+        at.query_params[k] = v
     return at
 
 
@@ -121,3 +123,23 @@ def test_adjust_saves_a_new_snip_with_note_and_tags(monkeypatch, ep19_copy):
     (s,) = SnipStore(ep19_copy).list()
     assert abs(s.end - 7230) < 25
     assert s.note == "induction heads, finally" and s.tags == ["circuits", "heads"]
+
+
+def test_episode_page_offers_the_best_moments(monkeypatch, ep19_copy):
+    at = _episode_app(monkeypatch, ep19_copy).run()
+    assert not at.exception and not at.error
+    assert [e.label for e in at.expander if e.label == "Best moments"] == ["Best moments"]
+    assert at.button(key="pl_best_axrp-19_all").label == "Play best moments"
+
+
+def test_search_page_player_and_results_snip(monkeypatch, ep19_copy):
+    at = _episode_app(monkeypatch, ep19_copy, q="weight decay").run()  # a question: search page
+    assert not at.exception and not at.error
+    assert at.title[0].value == "Ask your podcasts"
+    assert at.button(key="snip_axrp-19_save").label == "Save snip"  # the player's Adjust
+    snip = next(b for b in at.button if (b.key or "").startswith("snip_r_axrp-19_"))
+    assert snip.label == ":material/content_cut: Snip"
+    snip.click().run()
+    assert not at.exception and not at.error
+    (s,) = SnipStore(ep19_copy).list()
+    assert s.episode == "axrp-19" and s.title and s.quote

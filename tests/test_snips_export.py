@@ -15,13 +15,14 @@ from podlens.errors import PodlensError
 from snips.export import (
     BEGIN,
     END,
+    FORMATS,
     READWISE_COLUMNS,
     READWISE_MAX_HIGHLIGHT,
     NotionClient,
     export,
+    export_file,
     json_export,
     notion_markdown,
-    notion_zip,
     obsidian_markdown,
     push_notion,
     readwise_csv,
@@ -112,12 +113,12 @@ def test_notion_markdown_uses_only_h1_to_h3(snips):
     levels = {len(m) for m in re.findall(r"^(#+) ", text, re.M)}
     assert levels == {1, 2, 3}
     assert "<audio" not in text
-    data = notion_zip(snips, BASE)
-    assert data == notion_zip(list(reversed(snips)), BASE)  # deterministic bytes
+    data = export_file("notion", snips, BASE).data
+    assert data == export_file("notion", list(reversed(snips)), BASE).data  # deterministic bytes
     names = zipfile.ZipFile(io.BytesIO(data)).namelist()
     assert names == ["Ep One , the 1 best.md", "Other 🎧 episode.md"]
     same_title = [awkward_snip(), awkward_snip(episode="ep-2")]
-    names = zipfile.ZipFile(io.BytesIO(notion_zip(same_title))).namelist()
+    names = zipfile.ZipFile(io.BytesIO(export_file("notion", same_title).data)).namelist()
     assert names == ["Ep One , the 1 best (ep-1).md", "Ep One , the 1 best (ep-2).md"]
 
 
@@ -142,6 +143,29 @@ def test_export_files_are_identical_on_reexport(tmp_path, snips):
         export([], "json", tmp_path / "x.json")
     with pytest.raises(PodlensError, match=r"\.zip"):
         export(snips, "notion", tmp_path / "x.md")
+
+
+def test_each_format_is_one_download_named_like_the_cli_default(tmp_path, snips, monkeypatch):
+    one = [s for s in snips if s.episode == "ep-1"]
+    files = {name: export_file(name, one, BASE) for name in FORMATS}
+    assert {name: (f.name, f.mime) for name, f in files.items()} == {
+        "obsidian": ("Ep One , the 1 best.md", "text/markdown"),  # the note is the episode
+        "readwise": ("snips-readwise.csv", "text/csv"),
+        "notion": ("snips-notion.md", "text/markdown"),
+        "json": ("snips.json", "application/json"),
+    }
+    assert files["obsidian"].data.decode() == obsidian_markdown(one, BASE)
+    vault = export_file("obsidian", snips, BASE)  # several episodes: a zip, as the CLI's folder
+    assert (vault.name, vault.mime) == ("snips-obsidian.zip", "application/zip")
+    assert zipfile.ZipFile(io.BytesIO(vault.data)).namelist() == [
+        "Pod, Inc/Ep One , the 1 best.md",
+        "Pod, Inc/Other 🎧 episode.md",
+    ]
+    monkeypatch.chdir(tmp_path)
+    for name in ("readwise", "notion", "json"):
+        (path,) = export(snips, name, None, BASE).paths
+        assert path.read_bytes() == export_file(name, snips, BASE).data
+    assert export(snips, "obsidian", None, BASE).paths[0].parts[0] == "snips-obsidian"
 
 
 def _notion_api(http_server):

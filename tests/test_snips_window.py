@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from podlens.errors import PodlensError
-from snips.window import episode_sentences, snap, snip_window, split_sentences
+from snips.window import snap, snip_window
 from tests.support.snips_data import make_episode
 
 # Turn 1: 10 words in 0-100 s -> 10 s per word.  Sentences of 2, 3 and 5 words.
@@ -16,18 +16,6 @@ EP = make_episode(
         ("Bob", "Main", "Alpha beta gamma. Delta epsilon zeta!", 100.0, 160.0),
     ]
 )
-
-
-def test_sentence_times_are_interpolated_by_word_position_within_the_turn():
-    s = episode_sentences(EP)
-    assert [(x.text, x.start, x.end) for x in s] == [
-        ("One two.", 0.0, 20.0),
-        ("Three four five.", 20.0, 50.0),
-        ("Six seven eight nine ten.", 50.0, 100.0),
-        ("Alpha beta gamma.", 100.0, 130.0),
-        ("Delta epsilon zeta!", 130.0, 160.0),
-    ]
-    assert [x.speaker for x in s] == ["Ann", "Ann", "Ann", "Bob", "Bob"]
 
 
 def test_default_window_is_the_minute_ending_at_the_tap_snapped_to_sentences():
@@ -76,8 +64,3 @@ def test_bad_windows_are_clear_errors():
     unaligned.turns[0].start = None
     with pytest.raises(PodlensError, match="no aligned transcript"):
         snip_window(unaligned, at=1)
-
-
-def test_sentence_splitting_keeps_abbreviations_and_markdown_link_words():
-    text = "See [AdamW](https://arxiv.org/abs/1711.05101), e.g. this one. Dr. Smith agrees? Yes."
-    assert split_sentences(text) == ["See AdamW, e.g. this one.", "Dr. Smith agrees?", "Yes."]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import streamlit as st
 
 from index.store import EpisodeSummary
-from podlens.models import Episode
+from podlens.models import Chapter, Episode
 from podlens.timecode import fmt_time
-from ui import hooks
 from ui.moments import (
     NOW_ID,
     chapter_index_at,
@@ -31,6 +31,14 @@ from ui.render import (
 from ui.state import set_moment, share_link
 
 EPISODE_PAGE = "app_pages/episode.py"
+
+# What a page adds to a component, drawn in its row of buttons: ``fn(episode, t)`` in the player
+# bar (``t``: the player's position as the app knows it, the last seek; the browser's live
+# position is not sent back), ``fn(episode, chapter, index)`` on a chapter row,
+# ``fn(result)`` on a search result card.
+PlayerAction = Callable[[Episode, float], None]
+ChapterAction = Callable[[Episode, Chapter, int], None]
+ResultAction = Callable[[Any], None]
 
 _AUDIO_TYPES = {
     ".mp3": "audio/mpeg",
@@ -125,8 +133,15 @@ def link_popover(link: str, label: str = "Link", key: str | None = None) -> None
 # -- player -------------------------------------------------------------------------------------
 
 
-def player(ep: Episode, t: float | None, *, autoplay: bool = False) -> None:
-    """The player bar: audio at ``t``, where that is (chapter, speaker), link, extension actions.
+def player(
+    ep: Episode,
+    t: float | None,
+    *,
+    autoplay: bool = False,
+    actions: Sequence[PlayerAction] = (),
+) -> None:
+    """The player bar: audio at ``t``, where that is (chapter, speaker), link, the page's
+    ``actions`` (e.g. Snip).
 
     Drawn at the top of the page and kept there while scrolling (sticky), also at phone width."""
     t0 = float(t or 0.0)
@@ -152,7 +167,8 @@ def player(ep: Episode, t: float | None, *, autoplay: bool = False) -> None:
                 help="Move the transcript, chapter and link to where you are listening",
             )
             link_popover(share_link(ep.id, t0))
-            hooks.render("player_actions", episode=ep, t=t0)
+            for action in actions:
+                action(ep, t0)
     if now is not None and abs(now - t0) >= 1:
         set_moment(ep.id, now, autoplay=False)
         st.rerun()
@@ -220,9 +236,9 @@ def transcript(
 # -- chapters -----------------------------------------------------------------------------------
 
 
-def chapters(ep: Episode, t: float | None) -> None:
+def chapters(ep: Episode, t: float | None, *, actions: Sequence[ChapterAction] = ()) -> None:
     """Clickable chapter list (sets the player time), the playing chapter marked, each with a
-    copyable deep link and any extension actions (e.g. a chapter's demo)."""
+    copyable deep link and the page's ``actions`` (e.g. a chapter's demo)."""
     current = chapter_index_at(ep.chapters, t) if t is not None else None
     if not ep.chapters:
         st.caption("The feed gives no chapters for this episode.")
@@ -239,7 +255,8 @@ def chapters(ep: Episode, t: float | None) -> None:
                 help=f"Play from {fmt_time(ch.start)}",
             )
             st.markdown(f"[:material/link:]({share_link(ep.id, ch.start)})", width="content")
-            hooks.render("chapter_actions", episode=ep, chapter=ch, index=i)
+            for action in actions:
+                action(ep, ch, i)
 
 
 # -- episode header, notes, writings ------------------------------------------------------------
@@ -352,10 +369,17 @@ def _mention_chips(ep: Episode, ref: Any, wi: int) -> None:
 # -- search results -----------------------------------------------------------------------------
 
 
-def result_card(r: Any, terms: list[str], idx: int, *, q: str | None = None) -> None:
+def result_card(
+    r: Any,
+    terms: list[str],
+    idx: int,
+    *,
+    q: str | None = None,
+    actions: Sequence[ResultAction] = (),
+) -> None:
     """One search hit: where it is (time · speaker · chapter), the passage with the question's
-    words marked, Play from here, open in the episode, a copyable link. Paper passages are
-    labelled as such and link to the paper."""
+    words marked, Play from here, open in the episode, a copyable link, the page's ``actions``
+    (e.g. Snip). Paper passages are labelled as such and link to the paper."""
     with st.container(border=True, key=f"pl_result_{idx}"):
         if r.kind == "paper":
             title = md_link(r.title or r.url, r.url)
@@ -400,7 +424,8 @@ def result_card(r: Any, terms: list[str], idx: int, *, q: str | None = None) -> 
                         args=(r.episode, t),
                         help="Play the episode from where this work is first mentioned",
                     )
-            hooks.render("result_actions", result=r)
+            for action in actions:
+                action(r)
 
 
 def _first_mention(episode_id: str, url: str | None) -> float | None:
@@ -438,4 +463,3 @@ def library(items: list[EpisodeSummary], notes: dict[str, str] | None = None) ->
             text = blurb((notes or {}).get(s.id, ""))
             if text:
                 st.markdown(md_text(text))
-            hooks.render("library_actions", summary=s)

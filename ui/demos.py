@@ -22,6 +22,13 @@ from podlens.timecode import fmt_time
 from ui import resources
 from ui.render import md_text
 
+# Where each demo of ``demos.links.DEMOS`` lives in the app (``app.py`` lists these pages).
+DEMO_PAGES = {
+    "grokking": "app_pages/demo_grokking.py",
+    "induction": "app_pages/demo_induction.py",
+    "attention": "app_pages/demo_attention.py",
+}
+
 
 @st.cache_resource
 def _runs() -> tuple[dict[str, BackgroundRun], threading.Lock]:
@@ -310,11 +317,11 @@ def _chapter_demos(episode_id: str, gen: int, data_dir: str) -> list[list[str]]:
 
 
 def chapter_demo_button(episode: Any, chapter: Any, index: int) -> None:
-    """``chapter_actions`` hook: "Run the demo" on the chapters that illustrate a demo."""
+    """A chapter action: "Run the demo" on the chapters that illustrate a demo."""
     picked = _chapter_demos(episode.id, resources.generation(), str(resources.current_data_dir()))
     for name in picked[index] if index < len(picked) else []:
         st.page_link(
-            links.DEMOS[name]["page"],
+            DEMO_PAGES[name],
             label=f"Demo: {links.DEMOS[name]['title']}",
             icon=":material/science:",
             help="Run the demo",

@@ -1,6 +1,6 @@
 """Ingesting from the app: the empty state's one-click default episode, and "add an episode".
 
-Runs the real ``ingest.pipeline.ingest`` in the script thread and shows its
+Runs the real ``library.pipeline.ingest`` in the script thread and shows its
 ``progress(stage, fraction)`` calls live in an ``st.status`` with a progress bar.
 """
 
@@ -56,6 +56,7 @@ def is_network_error(message: str) -> bool:
             "unreachable",
             "timed out",
             "connection",
+            "could not resolve host",
             "name or service not known",
             "temporary failure in name resolution",
             "network",
@@ -79,7 +80,7 @@ def explain_error(message: str, src: Source) -> str:
 
 def run_ingest(src: Source, *, no_papers: bool = False):
     """Ingest ``src`` with live progress; returns the Episode, or ``None`` after showing why not."""
-    from ingest.pipeline import ingest
+    from library.pipeline import ingest
 
     name = src.label or src.feed
     with st.status(f"Ingesting {name}…", expanded=True) as status:

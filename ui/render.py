@@ -18,14 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 from urllib.parse import quote, urlparse
 
-# Words too common to be worth highlighting in a passage.
-_STOPWORDS_TEXT = (
-    "a an and are as at be but by can could did do does for from had has have how i if in "
-    "into is it its me my no not of on or our so than that the their them then there these "
-    "they this to up was we were what when where which who why will with would you your "
-    "about just like really kind sort thing things think"
-)
-STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+from podlens.text import STOP_WORDS
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^])")
 _URL_RE = re.compile(r"https?://[^\s<>\"'()\[\]]+[^\s<>\"'()\[\].,;:!?]")
@@ -103,12 +96,13 @@ def notes_markdown(text: str) -> str:
 
 
 def query_terms(query: str | None) -> list[str]:
-    """The words of a question worth highlighting: lower-cased, no stopwords, longest first."""
+    """The words of a question worth highlighting: lower-cased, longest first, without the stop
+    words search ignores (so what is marked is what the lexical ranker matched on)."""
     words = re.findall(r"[A-Za-z0-9][A-Za-z0-9'\-]*", query or "")
     seen: dict[str, None] = {}
     for w in words:
         w = w.lower().strip("'-")
-        if len(w) < 2 or w in STOPWORDS:
+        if len(w) < 2 or w in STOP_WORDS:
             continue
         seen.setdefault(w, None)
     return sorted(seen, key=lambda w: (-len(w), w))

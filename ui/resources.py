@@ -1,8 +1,9 @@
 """Things loaded once per process and shared by every session (``st.cache_resource``).
 
-The embedding model is the slow one (seconds); the searcher keeps the FAISS + lexical index in
-memory and reloads by itself when the index's generation changes (a new ingest). Episodes are
-cached per index generation, so a re-ingest is picked up on the next run.
+The embedding model is the slow one (seconds); :mod:`index.embed` keeps it for the whole
+process, core callers included, so it is not cached again here. The searcher keeps the FAISS +
+lexical index in memory and reloads by itself when the index's generation changes (a new ingest).
+Episodes are cached per index generation, so a re-ingest is picked up on the next run.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from index.embed import load_embedder
 from index.store import EpisodeSummary, IndexStore
 from podlens.config import data_dir
 from podlens.models import Episode
@@ -24,18 +26,17 @@ def store() -> IndexStore:
     return IndexStore(current_data_dir())
 
 
-@st.cache_resource(show_spinner="Loading the search model…")
 def embedder():  # -> SentenceTransformer
-    from index.embed import load_embedder
-
-    return load_embedder()
+    """The search model; ``index.embed`` keeps the one copy per process, so no cache here."""
+    with st.spinner("Loading the search model…"):
+        return load_embedder()
 
 
 @st.cache_resource(show_spinner="Loading the index…", max_entries=4)
 def _searcher(dir_: str):
     from index.search import Searcher
 
-    return Searcher(dir_, model=embedder())
+    return Searcher(dir_)  # with index.embed's model
 
 
 def searcher():

@@ -1,14 +1,13 @@
 """Streamlit pieces for snips: the player's Snip button, snip cards, exports, Best moments.
 
-Layout only: the work is done by the pure ``snips`` package.  The episode page reaches these
-through ``ui/ext_snips.py`` (app hooks ``player_actions``, ``result_actions``,
-``episode_panels``); the library is ``app_pages/snips.py``.
+Layout only: the work is done by the pure ``snips`` package.  The pages pass these to the
+components that draw them (``player(..., actions=[snip_button])``, ``result_card(...,
+actions=[result_snip_button])``) or call them (``best_moments_panel``); the library is
+``app_pages/snips.py``.
 """
 
 from __future__ import annotations
 
-import io
-import zipfile
 from typing import Any
 
 import streamlit as st
@@ -16,18 +15,7 @@ import streamlit as st
 from podlens.errors import PodlensError
 from podlens.models import Episode
 from podlens.timecode import fmt_time
-from snips.export import (
-    by_episode,
-    episode_filenames,
-    json_export,
-    notion_markdown,
-    notion_settings,
-    notion_zip,
-    obsidian_markdown,
-    push_notion,
-    readwise_csv,
-    safe_filename,
-)
+from snips.export import FORMATS, export_file, notion_settings, push_notion
 from snips.share import share_links
 from snips.store import Snip, SnipStore
 from snips.window import DEFAULT_AFTER, DEFAULT_BEFORE
@@ -109,7 +97,7 @@ def _tags(text: str) -> list[str]:
 
 
 def snip_button(episode: Episode, t: float | None = None) -> None:
-    """The player's snip controls (hook ``player_actions``).
+    """The player's snip controls (a ``player`` action).
 
     **Snip** (or the ``S`` key) is one tap, like a headphone tap: it reads the player's *live*
     position in the browser and saves the minute that ends there at once. **Adjust** moves or
@@ -271,57 +259,18 @@ def snip_card(s: Snip, key: str) -> None:
                 st.rerun()
 
 
-def _obsidian_download(snips: list[Snip]) -> tuple[bytes, str, str]:
-    groups = by_episode(snips)
-    if len(groups) == 1:
-        ep_snips = next(iter(groups.values()))
-        name = f"{safe_filename(ep_snips[0].episode_title, ep_snips[0].episode)}.md"
-        return obsidian_markdown(ep_snips, _base_url()).encode(), name, "text/markdown"
-    buf = io.BytesIO()
-    names = episode_filenames(groups)
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for episode, ep_snips in groups.items():
-            info = zipfile.ZipInfo(names[episode], date_time=(2000, 1, 1, 0, 0, 0))
-            zf.writestr(info, obsidian_markdown(ep_snips, _base_url()))
-    return buf.getvalue(), "podlens-obsidian.zip", "application/zip"
-
-
 def export_downloads(snips: list[Snip]) -> None:
-    """Download buttons for every export format, and the Notion push when configured."""
+    """A download button per export format, and the Notion push when configured."""
     if not snips:
         st.caption("Nothing to export yet.")
         return
     base = _base_url()
-    data, name, mime = _obsidian_download(snips)
-    groups = by_episode(snips)
-    if len(groups) == 1:
-        notion_data = notion_markdown(next(iter(groups.values())), base).encode()
-        notion_name, notion_mime = "podlens-notion.md", "text/markdown"
-    else:
-        notion_data, notion_name, notion_mime = (
-            notion_zip(snips, base),
-            "podlens-notion.zip",
-            ("application/zip"),
-        )
     with st.container(horizontal=True, gap="small"):
-        st.download_button("Obsidian", data, name, mime, icon=":material/download:")
-        st.download_button(
-            "Readwise CSV",
-            readwise_csv(snips, base).encode(),
-            "podlens-readwise.csv",
-            "text/csv",
-            icon=":material/download:",
-        )
-        st.download_button(
-            "Notion", notion_data, notion_name, notion_mime, icon=":material/download:"
-        )
-        st.download_button(
-            "JSON",
-            json_export(snips).encode(),
-            "podlens-snips.json",
-            "application/json",
-            icon=":material/download:",
-        )
+        for name, fmt in FORMATS.items():
+            file = export_file(name, snips, base)
+            st.download_button(
+                fmt.label, file.data, file.name, file.mime, icon=":material/download:"
+            )
     settings = notion_settings()
     if settings and st.button("Push to Notion", icon=":material/cloud_upload:"):
         try:

@@ -44,7 +44,7 @@ def feed_with_enclosure(feed: Path, audio_url: str, out: Path) -> Path:
 
 def ingest_ep19(data_dir: Path, feed: Path, transcript: Path) -> None:
     """Ingest episode 19 from local files with the real pipeline (no papers: no network)."""
-    from ingest.pipeline import ingest
+    from library.pipeline import ingest
 
     ingest(
         feed=str(feed),

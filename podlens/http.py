@@ -1,33 +1,40 @@
-"""A polite HTTP fetcher for the works an episode references.
+"""The one HTTP client: every request Podlens sends out passes through :class:`HttpClient`.
 
-Polite means: a User-Agent that says who we are, connect/read timeouts, retries with exponential
-backoff on 429/5xx/connection errors (honouring ``Retry-After``), at most one request per
-``min_interval`` seconds to any one host, a cap on the response size (checked on
-``Content-Length`` and again while streaming), redirects followed by hand so loops are caught, and
-a disk cache under ``data_dir/cache/http/`` so re-ingesting an episode fetches nothing again.
+One choke point means one User-Agent and one set of manners everywhere: the papers an episode
+cites (:mod:`ingest.papers`), a feed, transcript or chapters URL the user names
+(:mod:`ingest.source`), the LLM that titles snips (:mod:`snips.ai`) and the Notion push
+(:mod:`snips.export`).  Each caller picks an :class:`HttpConfig`; the client does the rest:
+
+- a User-Agent that says who we are, connect/read timeouts and a cap on the whole download
+  (against servers that drip bytes);
+- retries with exponential backoff on ``retry_statuses`` (429/5xx) and connection errors,
+  honouring ``Retry-After``; a host name that does not resolve is never retried (offline, or a
+  dead domain: asking again only makes the caller hang);
+- at most one request per ``min_interval`` seconds to any one host;
+- a cap on the response size, checked on ``Content-Length`` and again while streaming;
+- redirects followed by hand, so loops are caught and every hop goes through the same checks;
+- ``mirrors``: URL prefixes fetched from elsewhere (a mirror, or a local test server);
+- with a ``cache_dir``, a disk cache of successful GETs, so re-ingesting fetches nothing again.
 
 Every failure is a :class:`FetchError` whose message is a short reason ("HTTP 404", "timed out",
-"response too large (over 20 MB)", "redirect loop", "could not resolve host example.org")
-suitable for ``Reference.error``.  A host name that does not resolve is not retried: offline, or
-for a dead domain, waiting and asking again only makes the ingest hang.
-
-:meth:`FetchConfig.from_env` reads overrides from the environment (what ``python -m ingest`` and
-the app use): ``PODLENS_ARXIV_API``, ``PODLENS_ARXIV_PDF``, ``PODLENS_FETCH_MIRRORS`` and
-``PODLENS_FETCH_INTERVAL``; see there.
+"response too large (over 20 MB)", "redirect loop", "could not resolve host example.org",
+"unreachable (ConnectionError)"), fit for ``Reference.error`` or for a caller to prefix with what
+it was fetching.  Local files are never read here: that is the caller's explicit choice.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
-import os
+import json as jsonlib
 import socket
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -36,76 +43,35 @@ import urllib3.exceptions
 from podlens.atomic import atomic_write_bytes, atomic_write_json
 from podlens.errors import PodlensError
 
-DEFAULT_USER_AGENT = "Podlens/0.1 (open-source podcast companion; fetches papers an episode cites)"
+USER_AGENT = "Podlens/0.1 (open-source podcast companion; +https://github.com/podlens)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+MB = 1024 * 1024
 
 
-class FetchError(Exception):
-    """A URL could not be fetched; ``str(e)`` is the one-line reason."""
+class FetchError(PodlensError):
+    """A request could not be completed; ``str(e)`` is the one-line reason."""
 
 
-@dataclass
-class FetchConfig:
-    """Knobs for :class:`Fetcher` and the paper fetchers; tests shrink the delays."""
+@dataclass(frozen=True)
+class HttpConfig:
+    """How politely to fetch; the defaults suit crawling other people's sites, tests shrink the
+    delays, API callers turn retries and pacing to what their API asks for."""
 
-    user_agent: str = DEFAULT_USER_AGENT
+    user_agent: str = USER_AGENT
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
     retries: int = 3  # extra attempts after the first
+    retry_statuses: frozenset[int] = RETRY_STATUSES
     backoff: float = 1.0  # first retry waits this long, then doubles
     max_backoff: float = 60.0
     min_interval: float = 1.0  # seconds between requests to one host
-    # arXiv asks API clients for one request every 3 seconds.
-    host_intervals: dict[str, float] = field(default_factory=lambda: {"export.arxiv.org": 3.0})
-    max_bytes: int = 20 * 1024 * 1024
+    host_intervals: Mapping[str, float] = field(default_factory=dict)  # per-host overrides
+    max_bytes: int = 20 * MB
     max_redirects: int = 10
-    max_seconds: float = 300.0  # whole download, against servers that drip bytes
-    cache: bool = True
-    arxiv_api: str = "https://export.arxiv.org/api/query"
-    arxiv_pdf: str = "https://arxiv.org/pdf/{id}"
-    arxiv_batch: int = 50  # ids per API query
+    max_seconds: float = 300.0  # reading one body, against servers that drip bytes
     # URL prefix -> replacement: fetch a site from a mirror (or a local test server) instead.
-    mirrors: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> FetchConfig:
-        """The defaults, overridden by these environment variables where set (non-empty):
-
-        - ``PODLENS_ARXIV_API``: the arXiv API query URL (default
-          ``https://export.arxiv.org/api/query``).
-        - ``PODLENS_ARXIV_PDF``: the PDF URL template, with ``{id}`` for the arXiv id (default
-          ``https://arxiv.org/pdf/{id}``).
-        - ``PODLENS_FETCH_MIRRORS``: whitespace-separated ``PREFIX=REPLACEMENT`` pairs; a URL that
-          starts with PREFIX is fetched from REPLACEMENT + the rest (longest prefix wins), e.g.
-          ``https://transformer-circuits.pub/=http://127.0.0.1:8000/tc/``.
-        - ``PODLENS_FETCH_INTERVAL``: seconds between two requests to one host (default 1; arXiv's
-          own hosts keep their 3 s).  Lower it only for your own mirror or a test server.
-
-        Raises :class:`PodlensError` for a malformed value.
-        """
-        env = os.environ if environ is None else environ
-        cfg = cls()
-        if api := env.get("PODLENS_ARXIV_API", "").strip():
-            cfg.arxiv_api = api
-        if pdf := env.get("PODLENS_ARXIV_PDF", "").strip():
-            if "{id}" not in pdf:
-                raise PodlensError(f"PODLENS_ARXIV_PDF must contain {{id}}: {pdf!r}")
-            cfg.arxiv_pdf = pdf
-        for pair in env.get("PODLENS_FETCH_MIRRORS", "").split():
-            prefix, sep, repl = pair.partition("=")
-            if not sep or not prefix or not repl:
-                raise PodlensError(
-                    f"PODLENS_FETCH_MIRRORS: expected PREFIX=REPLACEMENT, got {pair!r}"
-                )
-            cfg.mirrors[prefix] = repl
-        if interval := env.get("PODLENS_FETCH_INTERVAL", "").strip():
-            try:
-                cfg.min_interval = float(interval)
-            except ValueError:
-                cfg.min_interval = -1.0
-            if not cfg.min_interval >= 0:
-                raise PodlensError(f"PODLENS_FETCH_INTERVAL must be seconds >= 0: {interval!r}")
-        return cfg
+    mirrors: Mapping[str, str] = field(default_factory=dict)
 
     def resolve(self, url: str) -> str:
         """``url`` as it is actually requested: through the longest matching mirror prefix."""
@@ -117,8 +83,8 @@ class FetchConfig:
 
 
 @dataclass
-class FetchResult:
-    url: str  # as requested
+class Response:
+    url: str  # as requested (after mirrors)
     final_url: str  # after redirects
     status: int
     content_type: str
@@ -134,19 +100,25 @@ class FetchResult:
                 charset = v.strip("\"'")
         return self.body.decode(charset, errors="replace")
 
+    def json(self) -> Any:
+        """The body parsed as JSON; ``ValueError`` when it is not."""
+        return jsonlib.loads(self.body)
 
-class Fetcher:
-    """``Fetcher(data_dir).get(url) -> FetchResult`` or raises :class:`FetchError`."""
+
+class HttpClient:
+    """``HttpClient(config).get(url) -> Response`` (status 200) or raises :class:`FetchError`;
+    :meth:`request` for any method, returning whatever status the server ends on."""
 
     def __init__(
         self,
-        data_dir: str | Path | None,
-        config: FetchConfig | None = None,
+        config: HttpConfig | None = None,
+        *,
+        cache_dir: str | Path | None = None,
         session: requests.Session | None = None,
-        sleep=time.sleep,  # type: ignore[no-untyped-def]
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.config = config or FetchConfig()
-        self.cache_dir = Path(data_dir) / "cache" / "http" if data_dir is not None else None
+        self.config = config or HttpConfig()
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = self.config.user_agent
         self._sleep = sleep
@@ -154,31 +126,105 @@ class Fetcher:
         self._lock = threading.Lock()
         self.requests_made = 0
 
-    # -- cache ------------------------------------------------------------------------------
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the two entry points -------------------------------------------------------------------
+    def get(self, url: str, *, accept: str | None = None) -> Response:
+        """GET ``url``; any final status but 200 is a FetchError (``"HTTP 404"``).  Served from
+        and stored in the disk cache when the client has one."""
+        url = self.config.resolve(url)
+        cached = self._from_cache(url)
+        if cached is not None:
+            return cached
+        res = self._exchange("GET", url, None, {"Accept": accept} if accept else {}, only=200)
+        if res.status != 200:
+            raise FetchError(f"HTTP {res.status}")
+        self._to_cache(res)
+        return res
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        accept: str | None = None,
+    ) -> Response:
+        """Send one request (retried, paced, redirects followed) and read the body (capped);
+        the caller judges the status.  FetchError only when no answer could be had."""
+        hdrs = dict(headers or {})
+        if accept:
+            hdrs["Accept"] = accept
+        return self._exchange(method, self.config.resolve(url), json, hdrs, only=None)
+
+    def _exchange(
+        self, method: str, url: str, json: Any, headers: dict[str, str], only: int | None
+    ) -> Response:
+        """Follow redirects from ``url`` (mirrors already applied) to a final answer; read its
+        body unless ``only`` names another status (a 404's page is not worth downloading)."""
+        seen = [url]
+        current = url
+        for _ in range(self.config.max_redirects + 1):
+            resp = self._send_with_retries(method, current, json, headers)
+            if resp.status_code in REDIRECT_STATUSES:
+                location = resp.headers.get("Location")
+                resp.close()
+                if not location:
+                    raise FetchError(f"HTTP {resp.status_code} without Location")
+                nxt = self.config.resolve(urljoin(current, location))
+                if nxt in seen:
+                    raise FetchError("redirect loop")
+                seen.append(nxt)
+                current = nxt
+                if resp.status_code in (301, 302, 303) and method not in ("GET", "HEAD"):
+                    method, json = "GET", None  # what browsers (and requests) do
+                continue
+            try:
+                body = b"" if only not in (None, resp.status_code) else self._read_capped(resp)
+            finally:
+                resp.close()
+            return Response(
+                seen[0],
+                current,
+                resp.status_code,
+                resp.headers.get("Content-Type", ""),
+                body,
+            )
+        raise FetchError(f"too many redirects (over {self.config.max_redirects})")
+
+    # -- cache ----------------------------------------------------------------------------------
     def _cache_paths(self, url: str) -> tuple[Path, Path] | None:
-        if self.cache_dir is None or not self.config.cache:
+        if self.cache_dir is None:
             return None
         h = hashlib.sha256(url.encode("utf-8")).hexdigest()
         d = self.cache_dir / h[:2]
         return d / f"{h}.body", d / f"{h}.json"
 
-    def _from_cache(self, url: str) -> FetchResult | None:
+    def _from_cache(self, url: str) -> Response | None:
         paths = self._cache_paths(url)
         if paths is None or not paths[1].exists():
             return None
         body_path, meta_path = paths
         try:
-            meta = json.loads(meta_path.read_text("utf-8"))
+            meta = jsonlib.loads(meta_path.read_text("utf-8"))
             body = body_path.read_bytes()
         except (OSError, ValueError):
             return None
         if meta.get("url") != url or meta.get("size") != len(body):
             return None
-        return FetchResult(
+        return Response(
             url, meta["final_url"], meta["status"], meta["content_type"], body, from_cache=True
         )
 
-    def _to_cache(self, res: FetchResult) -> None:
+    def _to_cache(self, res: Response) -> None:
         paths = self._cache_paths(res.url)
         if paths is None:
             return
@@ -197,7 +243,7 @@ class Fetcher:
             },
         )
 
-    # -- politeness ---------------------------------------------------------------------------
+    # -- politeness -----------------------------------------------------------------------------
     def _wait_turn(self, url: str) -> None:
         host = (urlsplit(url).hostname or "").lower()
         interval = self.config.host_intervals.get(host, self.config.min_interval)
@@ -219,53 +265,21 @@ class Fetcher:
                     delay = max(delay, parsedate_to_datetime(retry_after).timestamp() - time.time())
         return min(delay, self.config.max_backoff)
 
-    # -- fetching -----------------------------------------------------------------------------
-    def get(self, url: str, *, accept: str | None = None) -> FetchResult:
-        url = self.config.resolve(url)
-        cached = self._from_cache(url)
-        if cached is not None:
-            return cached
-        res = self._get_following_redirects(url, accept)
-        self._to_cache(res)
-        return res
-
-    def _get_following_redirects(self, url: str, accept: str | None) -> FetchResult:
-        seen = [url]
-        current = url
-        for _ in range(self.config.max_redirects + 1):
-            resp = self._request_with_retries(current, accept)
-            if resp.is_redirect or resp.status_code in (301, 302, 303, 307, 308):
-                location = resp.headers.get("Location")
-                resp.close()
-                if not location:
-                    raise FetchError(f"HTTP {resp.status_code} without Location")
-                nxt = self.config.resolve(urljoin(current, location))
-                if nxt in seen:
-                    raise FetchError("redirect loop")
-                seen.append(nxt)
-                current = nxt
-                continue
-            try:
-                if resp.status_code != 200:
-                    raise FetchError(f"HTTP {resp.status_code}")
-                body = self._read_capped(resp)
-            finally:
-                resp.close()
-            return FetchResult(
-                url, current, resp.status_code, resp.headers.get("Content-Type", ""), body
-            )
-        raise FetchError(f"too many redirects (over {self.config.max_redirects})")
-
-    def _request_with_retries(self, url: str, accept: str | None) -> requests.Response:
+    # -- the wire -------------------------------------------------------------------------------
+    def _send_with_retries(
+        self, method: str, url: str, json: Any, headers: dict[str, str]
+    ) -> requests.Response:
+        """The server's answer; on a retry status after the last attempt, that answer."""
         cfg = self.config
-        headers = {"Accept": accept} if accept else {}
         last_error = "failed"
         for attempt in range(cfg.retries + 1):
             self._wait_turn(url)
             self.requests_made += 1
             try:
-                resp = self.session.get(
+                resp = self.session.request(
+                    method,
                     url,
+                    json=json,
                     headers=headers,
                     timeout=(cfg.connect_timeout, cfg.read_timeout),
                     stream=True,
@@ -278,14 +292,13 @@ class Fetcher:
                 if _name_not_resolved(e):  # offline or no such domain: asking again won't help
                     host = urlsplit(url).hostname or url
                     raise FetchError(f"could not resolve host {host}") from e
-                last_error = f"connection error ({type(e).__name__})"
+                last_error = f"unreachable ({type(e).__name__})"
                 retry_after = None
             except requests.RequestException as e:
                 raise FetchError(f"request failed ({type(e).__name__})") from e
             else:
-                if resp.status_code not in RETRY_STATUSES:
+                if resp.status_code not in cfg.retry_statuses or attempt == cfg.retries:
                     return resp
-                last_error = f"HTTP {resp.status_code}"
                 retry_after = resp.headers.get("Retry-After")
                 resp.close()
             if attempt < cfg.retries:
@@ -294,7 +307,7 @@ class Fetcher:
 
     def _read_capped(self, resp: requests.Response) -> bytes:
         limit = self.config.max_bytes
-        too_big = f"response too large (over {limit / 1024 / 1024:g} MB)"
+        too_big = f"response too large (over {limit / MB:g} MB)"
         declared = resp.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > limit:
             raise FetchError(too_big)

@@ -1,0 +1,75 @@
+"""Words of transcript text: which carry no content, and text as it is spoken.
+
+One base list, :data:`STOP_WORDS`, says which words never tell two passages apart: English
+function words plus the fillers of talk ("yeah", "kind of", "actually").  Search drops them when
+it indexes and when it reads a question, and the app highlights a question's other words, so
+what is marked in a result is what the lexical ranker matched on.
+
+Two lists are derived from it, each for a narrower job:
+
+* :data:`QUERY_STOP_WORDS` — adds the words a listener uses to talk *about* the conversation
+  ("what does Neel say about ..."); only a question has them, so only a question may drop them.
+* :func:`topic_stop_words` — for telling what a quote is *about* (snip highlights, keyphrases).
+  Dropping a content word there costs little while keeping "however" or "pretty" makes junk
+  keyphrases, so it adds scikit-learn's broad English list and the hedges of talk; those stay
+  out of :data:`STOP_WORDS` because a search needs them ("mean ablation", "the right answer").
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+# Words that never tell two passages apart: English function words (NLTK's list, with the pieces
+# of contractions: "don", "ll") and the fillers of talk.
+STOP_WORDS = frozenset(
+    """
+    a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for
+    from further had has have having he her here hers herself him himself his how i if in
+    into is it its itself just me more most my myself no nor not now of off on once only or
+    other our ours ourselves out over own same she should so some such than that the their
+    theirs them themselves then there these they this those through to too under until up
+    very was we were what when where which while who whom why will with would you your yours
+    yourself yourselves s t don ll re ve d m o y isn aren wasn weren doesn didn haven hasn
+    hadn won wouldn shouldn couldn mustn also really kind sort like think thing things
+    something lot yeah okay um uh actually get got go going just one way much many well
+    maybe
+    """.split()  # noqa: SIM905 (a word list reads best as text)
+)
+
+# A question may drop these too: words a listener uses to talk *about* the conversation.
+QUERY_STOP_WORDS = STOP_WORDS | frozenset(
+    """
+    neel nanda daniel filan guest host say says said saying mention mentions mentioned talk
+    talks talked talking discuss discussed describe describes described explain explains
+    explained according episode podcast conversation interview tell tells told claim claims
+    argue argues argued point
+    """.split()  # noqa: SIM905 (a word list reads best as text)
+)
+
+# Hedges and fillers of talk that a search still needs ("mean" ablation, the "right" answer,
+# "know" as a verb of the topic): no topic, but not in STOP_WORDS.
+HEDGE_WORDS = frozenset(
+    """
+    basically bit gonna guess know mean ok pretty probably right said say somewhat stuff sure
+    want
+    """.split()  # noqa: SIM905 (a word list reads best as text)
+)
+
+
+@cache
+def topic_stop_words() -> frozenset[str]:
+    """Every word that says nothing about what a quote is about: :data:`STOP_WORDS`,
+    :data:`HEDGE_WORDS` and scikit-learn's English list (imported on first use: it is slow)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return STOP_WORDS | HEDGE_WORDS | ENGLISH_STOP_WORDS
+
+
+_LINK = re.compile(r"\[([^\]]+)\]\([^)]+\)")
+
+
+def clean_text(text: str) -> str:
+    """Text as spoken: Markdown links reduced to their words, whitespace collapsed."""
+    return re.sub(r"\s+", " ", _LINK.sub(r"\1", text)).strip()
