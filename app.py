@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui import warmup
 from ui.components import inject_css
 
 st.set_page_config(
@@ -39,4 +40,7 @@ if page is search_page and st.query_params.get("episode") and not st.query_param
     st.switch_page(episode_page, query_params=st.query_params.to_dict())
 
 inject_css()
-page.run()
+try:
+    page.run()
+finally:
+    warmup.start()  # the search model, loaded in the background once the first page is drawn

@@ -8,6 +8,7 @@ from demos import attention, induction
 from podlens.errors import PodlensError
 from ui import demos as ud
 from ui import resources
+from ui.render import md_text
 
 st.title("Attention patterns")
 st.markdown(
@@ -38,7 +39,7 @@ if mode == "type my own":
         "Mr and Mrs Dursley of number four Privet Drive were proud to say that "
         "they were perfectly normal . Mr and Mrs Dursley of number four",
         max_chars=400,
-        help=f"Up to {cfg.n_ctx} words.",
+        help=f"Up to {cfg.n_ctx:d} words.",
     )
     length = None
 else:
@@ -48,12 +49,12 @@ else:
 try:
     out = attention.inspect_sequence(text, cfg, data_dir, repeat_length=length or 10)
 except PodlensError as e:
-    st.error(str(e))
+    st.error(md_text(str(e)))
     st.stop()
 
 roles = out["roles"]
-prev = [f"L{a}H{b}" for (a, b), r in roles.items() if r == "previous-token"]
-ind = [f"L{a}H{b}" for (a, b), r in roles.items() if r == "induction"]
+prev = [f"L{a:d}H{b:d}" for (a, b), r in roles.items() if r == "previous-token"]
+ind = [f"L{a:d}H{b:d}" for (a, b), r in roles.items() if r == "induction"]
 st.markdown(
     f"Previous-token heads: **{', '.join(prev) or 'none'}** · "
     f"induction heads: **{', '.join(ind) or 'none'}**"

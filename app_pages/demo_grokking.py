@@ -11,6 +11,7 @@ from demos.bounds import is_prime
 from podlens.errors import PodlensError
 from ui import demos as ud
 from ui import resources
+from ui.render import md_text
 
 st.title("Grokking: memorise first, understand much later")
 st.markdown(
@@ -25,21 +26,41 @@ st.markdown(
 with st.expander("Where this is discussed", icon=":material/headphones:"):
     ud.episode_moments("grokking")
 
-base = grokking.PRESETS["fast"]
-primes = [n for n in range(grokking.UI_LIMITS.p[0], grokking.UI_LIMITS.p[1] + 1) if is_prime(n)]
-with st.form("grok_cfg", border=True):
-    c1, c2, c3, c4 = st.columns(4)
-    p = c1.select_slider("p (prime)", primes, value=base.p)
-    frac = c2.slider("training fraction", 0.1, 0.9, base.frac_train, 0.05)
-    wd = c3.slider("weight decay", 0.0, 5.0, base.weight_decay, 0.5)
-    steps = c4.number_input("max steps", 100, grokking.UI_LIMITS.n_epochs[1], base.n_epochs, 100)
-    st.form_submit_button("Use these settings", type="secondary")
-
-cfg = grokking.make_config("fast", p=p, frac_train=frac, weight_decay=wd, n_epochs=int(steps))
+preset = (
+    st.segmented_control(
+        "setup",
+        list(grokking.PRESETS),
+        default="fast",
+        key="grok_preset",
+        help="fast: a smaller model you can tune, a minute or two; paper: Nanda et al.'s own run",
+    )
+    or "fast"
+)
+limits = grokking.app_limits(preset)
+if preset == "paper":
+    cfg = grokking.PRESETS["paper"]
+    st.caption(
+        f"The paper's run: p = {cfg.p:d}, {cfg.frac_train:.0%} of the pairs, full batch, AdamW lr "
+        f"{cfg.lr:g}, weight decay {cfg.weight_decay:g}, d_model {cfg.d_model:d}, {cfg.n_heads:d} "
+        f"heads, d_mlp {cfg.d_mlp:d}, {cfg.n_epochs:,} epochs. It trains in the background (leave "
+        "the page and come back); Stop saves it, and it resumes where it stopped, even after "
+        "the app restarts."
+    )
+else:
+    base = grokking.PRESETS["fast"]
+    primes = [n for n in range(limits.p[0], limits.p[1] + 1) if is_prime(n)]
+    with st.form("grok_cfg", border=True):
+        c1, c2, c3, c4 = st.columns(4)
+        p = c1.select_slider("p (prime)", primes, value=base.p)
+        frac = c2.slider("training fraction", 0.1, 0.9, base.frac_train, 0.05)
+        wd = c3.slider("weight decay", 0.0, 5.0, base.weight_decay, 0.5)
+        steps = c4.number_input("max steps", 100, limits.n_epochs[1], base.n_epochs, 100)
+        st.form_submit_button("Use these settings", type="secondary")
+    cfg = grokking.make_config("fast", p=p, frac_train=frac, weight_decay=wd, n_epochs=int(steps))
 try:
-    grokking.validate(cfg, grokking.UI_LIMITS)
+    grokking.validate(cfg, limits)
 except PodlensError as e:
-    st.error(str(e))
+    st.error(md_text(str(e)))
     st.stop()
 
 data_dir = resources.current_data_dir()
@@ -69,29 +90,57 @@ def curves(records: list[dict], marks: dict[int, str] | None = None) -> None:
         )
 
 
+def measures(records: list[dict], marks: dict[int, str] | None = None) -> None:
+    """Restricted and excluded loss as they are measured during training, with the key
+    frequencies found so far."""
+    live = [r for r in records if "restricted_loss" in r]
+    if not live:
+        return
+    ud.line_chart(
+        live,
+        {
+            "train_loss": "train",
+            "test_loss": "test",
+            "restricted_loss": "restricted (key frequencies only)",
+            "excluded_loss": "excluded (key frequencies removed)",
+        },
+        y_title="loss",
+        title="Progress measures, live",
+        steps=marks,
+    )
+    keys = live[-1]["key_frequencies"]
+    st.caption(
+        f"Key frequencies of W_E at step {live[-1]['step']:,}: "
+        f"**{md_text(', '.join(map(str, keys)))}** "
+        "(a dense handful before the circuit forms, 4–6 once it has)."
+    )
+
+
+def train_fn(**kw):
+    return grokking.train(cfg, data_dir, resume=True, limits=limits, **kw)
+
+
 if result is None and (run is None or run.done):
     if run is not None and run.error is not None:
-        st.error(f"The last run failed: {run.error}")
-    partial = run.result if run is not None else None
+        st.error(f"The last run failed: {md_text(run.error)}")
+    # A stopped run, from this process or saved on disk before the app restarted.
+    partial = run.result if run is not None and run.result is not None else None
+    partial = partial or grokking.saved_run(cfg, data_dir)
     label = "Resume training" if partial is not None else "Train"
     st.caption(
         f"About {grokking.estimated_minutes(cfg):.1f} min of CPU if nobody else is training."
     )
     if st.button(label, type="primary", icon=":material/play_arrow:"):
         try:
-            run = ud.start_run(
-                grokking.DEMO,
-                cfg,
-                lambda **kw: grokking.train(
-                    cfg, data_dir, resume=True, limits=grokking.UI_LIMITS, **kw
-                ),
-            )
+            run = ud.start_run(grokking.DEMO, cfg, train_fn)
         except PodlensError as e:
-            st.error(str(e))
+            st.error(md_text(str(e)))
         st.rerun()
     if partial is not None:
-        st.info("Stopped early: the curves so far.")
+        done = partial["records"][-1]["step"] if partial["records"] else 0
+        st.info(f"Stopped early at step {done:,} of {cfg.n_epochs:,}: the curves so far.")
         curves(partial["records"])
+        measures(partial["records"])
     st.stop()
 
 if result is None:
@@ -102,7 +151,9 @@ if result is None:
             st.rerun()
         with st.status("Training…", expanded=True):
             ud.run_controls(run, cfg.n_epochs)
-            curves(list(run.records))
+            recs = list(run.records)
+            curves(recs)
+            measures(recs)
 
     live()
     st.stop()
@@ -121,8 +172,8 @@ curves(result["records"], marks)
 
 st.subheader("Fourier analysis of the embedding")
 st.caption(
-    f"Norm of W_E per frequency k (cos and sin of 2πk·a/{cfg.p}). Key frequencies: "
-    f"**{', '.join(map(str, result['key_frequencies']))}**."
+    f"Norm of W_E per frequency k (cos and sin of 2πk·a/{cfg.p:d}). Key frequencies: "
+    f"**{md_text(', '.join(map(str, result['key_frequencies'])))}**."
 )
 ud.frequency_bars(result["frequency_norms"], result["key_frequencies"])
 
@@ -165,11 +216,66 @@ with b:
         steps=marks,
     )
 
+
+@st.fragment
+def poke_section() -> None:
+    """Choose a and b; see the model's answer and which frequencies build the right logit."""
+    st.subheader("Poke the trained model")
+    keys = result["key_frequencies"]
+    st.markdown(
+        f"Choose a and b and ask the trained model for (a + b) mod {cfg.p:d}. The logits over the "
+        f"{cfg.p:d} answers split exactly into Fourier components (cos and sin of "
+        f"2πk·c/{cfg.p:d}); "
+        "**what to look for:** once grokked, the key frequencies supply most of the correct "
+        "answer's lead over the average logit."
+    )
+    c1, c2 = st.columns(2)
+    a = c1.number_input("a", 0, cfg.p - 1, 17 % cfg.p, 1, key="pk_a")
+    b = c2.number_input("b", 0, cfg.p - 1, 29 % cfg.p, 1, key="pk_b")
+    model = grokking.load_model(cfg, data_dir)
+    if model is None:
+        st.info("The trained weights are missing: train again.")
+        return
+    try:
+        ans = grokking.answer(model, cfg, int(a), int(b), keys)
+    except PodlensError as e:
+        st.error(md_text(str(e)))
+        return
+    m1, m2, m3 = st.columns(3)
+    m1.metric(f"{ans.a:d} + {ans.b:d} mod {cfg.p:d}", ans.expected)
+    m2.metric(
+        "the model says",
+        ans.answer,
+        "right" if ans.correct else "wrong",
+        delta_color="normal" if ans.correct else "inverse",
+    )
+    m3.metric("correct logit − mean logit", f"{ans.logit - ans.mean_logit:.2f}")
+    t, f = st.columns(2)
+    with t:
+        ud.bars(
+            {str(c): v for c, v in ans.top},
+            x_title="answer",
+            y_title="logit",
+            highlight=str(ans.expected),
+        )
+        st.caption(f"The {len(ans.top)} highest logits; the correct answer in orange.")
+    with f:
+        parts = {f"k={k}": v for k, v in ans.by_frequency.items()}
+        parts["all others"] = ans.other
+        ud.bars(parts, x_title="frequency", y_title="contribution to the correct logit")
+        st.caption(
+            "Each key frequency's share of the correct logit above the mean "
+            f"({ans.logit:.2f} = {ans.mean_logit:.2f} mean + the bars)."
+        )
+
+
+poke_section()
+
 if st.button("Train again", icon=":material/refresh:"):
     ud.start_run(
         grokking.DEMO,
         cfg,
-        lambda **kw: grokking.train(cfg, data_dir, limits=grokking.UI_LIMITS, **kw),
+        lambda **kw: grokking.train(cfg, data_dir, limits=limits, **kw),
     )
     time.sleep(0.2)
     st.rerun()

@@ -7,10 +7,11 @@ import time
 
 import streamlit as st
 
-from demos import induction
+from demos import attention, induction
 from podlens.errors import PodlensError
 from ui import demos as ud
 from ui import resources
+from ui.render import md_text
 
 st.title("Induction heads: how a transformer learns to copy")
 st.markdown(
@@ -35,7 +36,7 @@ cfg = induction.make_config(preset or "fast", n_steps=int(steps))
 try:
     induction.validate(cfg, induction.UI_LIMITS)
 except PodlensError as e:
-    st.error(str(e))
+    st.error(md_text(str(e)))
     st.stop()
 
 data_dir = resources.current_data_dir()
@@ -90,7 +91,7 @@ def score_curves(records: list[dict]) -> None:
 
 if result is None and (run is None or run.done):
     if run is not None and run.error is not None:
-        st.error(f"The last run failed: {run.error}")
+        st.error(f"The last run failed: {md_text(run.error)}")
     if st.button("Train", type="primary", icon=":material/play_arrow:"):
         ud.start_run(induction.DEMO, cfg, train_fn)
         st.rerun()
@@ -115,7 +116,9 @@ if result is None:
 
 m1, m2, m3 = st.columns(3)
 m1.metric("best induction score", f"{result['max_induction_score']:.2f}")
-m2.metric("induction heads", ", ".join(f"L{a}H{b}" for a, b in result["induction_heads"]) or "none")
+m2.metric(
+    "induction heads", ", ".join(f"L{a:d}H{b:d}" for a, b in result["induction_heads"]) or "none"
+)
 m3.metric(
     "loss 1st → 2nd copy", f"{result['loss_first_half']:.2f} → {result['loss_second_half']:.2f}"
 )
@@ -131,8 +134,8 @@ st.subheader("Loss per position on a repeated random sequence")
 L = cfg.eval_len
 ud.position_loss_chart(result["loss_by_position"], L)
 st.caption(
-    f"Tokens 1–{L} are random: the loss stays near ln {cfg.d_vocab} ≈ "
-    f"{math.log(cfg.d_vocab):.1f} nats. Then the same {L} tokens repeat: the first one can't be "
+    f"Tokens 1–{L:d} are random: the loss stays near ln {cfg.d_vocab:d} ≈ "
+    f"{math.log(cfg.d_vocab):.1f} nats. Then the same {L:d} tokens repeat: the first one can't be "
     "guessed, but from the next on the induction head finds each token's earlier occurrence "
     "and copies what followed it, and the loss collapses."
 )
@@ -141,6 +144,55 @@ st.page_link(
     label="Look at every head's attention pattern",
     icon=":material/visibility:",
 )
+
+
+@st.fragment
+def poke_section() -> None:
+    """Type a sequence, see the trained model's attention and its loss on each next token."""
+    st.subheader("Poke the trained model")
+    st.markdown(
+        "Type a sequence and run this model on it. The model knows no words: each distinct word "
+        f"becomes one of its {cfg.d_vocab:d} tokens (or type token ids, 0–{cfg.d_vocab - 1:d}). "
+        "**What to look for:** where a token has appeared before, the induction heads attend to "
+        "the token that followed it, and the loss on that next token drops."
+    )
+    mode = st.segmented_control("input as", ["words", "token ids"], default="words", key="pk_mode")
+    as_ids = mode == "token ids"
+    example = "7 3 12 40 5 21 9 7 3 12 40 5" if as_ids else "the cat sat on a mat the cat sat on"
+    with st.form("poke", border=True):
+        text = st.text_input(
+            "Your sequence",
+            example,
+            max_chars=400,
+            key=f"pk_text_{mode}",
+            help=f"Up to {cfg.n_ctx:d} tokens, separated by spaces.",
+        )
+        repeat = st.checkbox("follow it with a copy of itself", key="pk_repeat")
+        st.form_submit_button("Run the model", icon=":material/play_arrow:")
+    try:
+        out = attention.poke(text, cfg, data_dir, as_ids=as_ids, repeat=repeat)
+    except PodlensError as e:
+        st.error(md_text(str(e)))
+        return
+    seen = [x for x, p in zip(out.loss, out.predictable, strict=True) if p]
+    new = [x for x, p in zip(out.loss, out.predictable, strict=True) if not p]
+    k1, k2, k3 = st.columns(3)
+    k1.metric("tokens", len(out.tokens))
+    k2.metric("loss, new continuations", f"{sum(new) / len(new):.2f}" if new else "—")
+    k3.metric("loss, repeated continuations", f"{sum(seen) / len(seen):.2f}" if seen else "—")
+    ud.token_loss_chart(out.labels, out.loss, out.predictable)
+    if any(out.predictable):
+        ud.heatmap(
+            out.target_attention,
+            "attention to the token after the earlier occurrence, per head",
+            threshold=induction.INDUCTION_THRESHOLD,
+        )
+    else:
+        st.caption("No token repeats yet: repeat some words (or tick the copy) to see induction.")
+    ud.attention_view(attention.attention_html(out.pattern, out.labels, out.names, data_dir))
+
+
+poke_section()
 
 if st.button("Train again", icon=":material/refresh:"):
     ud.start_run(induction.DEMO, cfg, train_fn)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from podlens.timecode import fmt_time
-from ui import components, resources, state
+from ui import components, readalong, resources, state
 from ui import demos as ud
+from ui import library as ui_library
 from ui import snips as ui_snips
 from ui.ingest_panel import empty_state
 from ui.moments import clamp_t
@@ -37,11 +37,15 @@ if ep is None:
     st.page_link("app_pages/library.py", label="Library", icon=":material/library_books:")
     st.stop()
 
+if t is None:
+    # No moment in the link: resume where this listener left off (saved in the data dir).
+    t = readalong.saved_position(ep.id)
 t = clamp_t(t, ep.duration)
 q = state.question()
 terms = query_terms(q)
 
 components.player(ep, t, autoplay=state.take_autoplay(), actions=[ui_snips.snip_button])
+ui_library.clock_notice(ep)
 
 st.markdown(f"## {md_text(ep.title)}")
 st.caption(
@@ -58,8 +62,8 @@ with left:
     with st.container(height=560, key="pl_chapters"):
         components.chapters(ep, t, actions=[ud.chapter_demo_button])
 with right, st.container(key="pl_tcol"):
-    where = f" · now at {fmt_time(t)}" if t is not None else ""
-    st.markdown(f"#### Transcript{where}")
+    # No "now at" here: the player bar's label follows the live position (ui.readalong).
+    st.markdown("#### Transcript")
     components.transcript(ep, t if t is not None else None, terms, height=560)
 
 notes_tab, writings_tab = st.tabs(["Show notes", "Writings we discuss"])

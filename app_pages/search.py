@@ -12,7 +12,9 @@ import streamlit as st
 
 from podlens.errors import PodlensError
 from podlens.timecode import fmt_time
+from ui import ask as ui_ask
 from ui import components, resources, state
+from ui import library as ui_library
 from ui import snips as ui_snips
 from ui.ingest_panel import empty_state
 from ui.moments import clamp_t, group_by_episode
@@ -84,6 +86,7 @@ with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
 if chosen and chosen != scope:
     st.query_params["in"] = chosen
     st.rerun()
+allowed = ui_library.search_filter(episodes)  # show and date (None: every episode)
 
 # The player: after "Play from here" (or a link with a question and a moment).
 ep_id, t = state.moment()
@@ -108,27 +111,35 @@ if not q:
         f"{len(episodes)} episode{'s' if len(episodes) != 1 else ''} in your library. "
         "Ask in your own words; results jump to the moment the answer starts."
     )
+    components.home(episodes)  # things to ask, continue listening, library, recent snips
     st.stop()
 
 try:
     searcher = resources.searcher()
     started = time.perf_counter()
-    results = searcher.search(q, k=K, kinds=KINDS[scope], episode=ep_filter)
+    results = searcher.search(
+        q, k=K if allowed is None else 4 * K, kinds=KINDS[scope], episode=ep_filter
+    )
+    if allowed is not None:  # filtered after ranking: the best moments within those episodes
+        results = [r for r in results if r.episode in allowed][:K]
     took = time.perf_counter() - started
 except PodlensError as e:
-    st.error(str(e))
+    st.error(md_text(str(e)))
     st.stop()
 
 if not results:
     st.info("Nothing matched. Try other words, or search in both episodes and papers.")
     st.stop()
 
+# The answer first, every sentence cited to a playable moment (ui/ask.py); the moments below.
+ui_ask.answer_block(q, episode=ep_filter, kinds=KINDS[scope], many=len(episodes) > 1)
+
 terms = query_terms(q)
 noun = "paper passages" if scope == "papers" else "moments"
 st.caption(f"{len(results)} {noun} · {took * 1000:.0f} ms")
 idx = 0
 for _eid, title, group in group_by_episode(results):
-    st.subheader(title, divider="gray")
+    st.subheader(md_text(title), divider="gray")
     for r in group:
         components.result_card(r, terms, idx, q=q, actions=[ui_snips.result_snip_button])
         idx += 1

@@ -6,7 +6,10 @@
   ``index.build.index_episode`` into a fresh temp data dir; the model load is timed apart (it is
   paid once per process).  With ``--runs N`` the ingest is repeated and the median reported.
 - search: ``Searcher.search(q, k=5)`` over the eval questions (cycled to ``--queries``), after
-  3 warm-up queries; p50 / p95 / max in milliseconds.
+  3 warm-up queries; p50 / p95 / max in milliseconds.  Two searchers over the same index, side by
+  side and interleaved query by query (so load swings hit both alike): the default
+  ``SearchConfig`` and ``before #10`` (exact wording and landing switched off); the growth of
+  resident memory when each is built is reported with it.
 - peak RSS of this process (``resource.getrusage``), i.e. model + index + everything.
 
 Targets (issue 2), on 2 CPU cores: ingest <= 60 s, search p50 <= 50 ms, RSS <= 1.5 GB.  The 1-min
@@ -30,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.ep19 import load_ep19
 from index.build import index_episode
 from index.embed import load_embedder
-from index.search import Searcher
+from index.search import SearchConfig, Searcher
 
 EVAL = Path(__file__).resolve().parent.parent / "tests" / "eval" / "axrp19.jsonl"
 
@@ -38,6 +41,12 @@ EVAL = Path(__file__).resolve().parent.parent / "tests" / "eval" / "axrp19.jsonl
 def pct(xs: list[float], p: float) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, round(p / 100 * (len(xs) - 1)))]
+
+
+def rss_now_mb() -> float:
+    """Resident memory of this process now (Linux), in MB."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def main(argv=None) -> int:
@@ -64,16 +73,27 @@ def main(argv=None) -> int:
             index_s.append(t_total - t_parse)
             total_s.append(t_total)
 
-        searcher = Searcher(tmp, model=model)
+        configs = {
+            "default": SearchConfig(),
+            "before #10": SearchConfig(phrase_min_words=0, land=False),
+        }
+        searchers, rss_growth = {}, {}
+        for name, cfg in configs.items():
+            before = rss_now_mb()
+            searchers[name] = Searcher(tmp, model=model, config=cfg)
+            rss_growth[name] = round(rss_now_mb() - before, 1)
         questions = [json.loads(x)["question"] for x in EVAL.read_text().splitlines() if x]
         for q in questions[:3]:
-            searcher.search(q, k=5)
-        lat = []
+            for searcher in searchers.values():
+                searcher.search(q, k=5)
+        lats: dict[str, list[float]] = {name: [] for name in searchers}
         for i in range(args.queries):
             q = questions[i % len(questions)]
-            t = time.perf_counter()
-            searcher.search(q, k=5)
-            lat.append((time.perf_counter() - t) * 1000)
+            for name, searcher in searchers.items():
+                t = time.perf_counter()
+                searcher.search(q, k=5)
+                lats[name].append((time.perf_counter() - t) * 1000)
+        lat = lats["default"]
 
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out = {
@@ -93,6 +113,14 @@ def main(argv=None) -> int:
         "search_p50_ms": round(pct(lat, 50), 1),
         "search_p95_ms": round(pct(lat, 95), 1),
         "search_max_ms": round(max(lat), 1),
+        "search_side_by_side": {
+            name: {
+                "p50_ms": round(pct(xs, 50), 1),
+                "p95_ms": round(pct(xs, 95), 1),
+                "searcher_rss_growth_mb": rss_growth[name],
+            }
+            for name, xs in lats.items()
+        },
         "peak_rss_mb": round(rss_mb, 1),
     }
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)

@@ -1,15 +1,18 @@
 """Search quality on episode 19: the naive baseline vs the shipped chunking/search, and ablations.
 
-    PYTHONPATH=. .venv/bin/python bench/eval_search.py [--eval tests/eval/axrp19.jsonl] [--json OUT]
+    PYTHONPATH=. .venv/bin/python bench/eval_search.py [--eval A.jsonl,B.jsonl] [--only NAMES]
+        [--splits dev,test] [--json OUT]
 
 Builds each variant in memory (no data dir), embeds with the configured model (embeddings are
 cached per text within the run), and reports recall@1/5/10, MRR and within150@5 (definitions in
-``index/evaluate.py``) on the ``dev`` and ``test`` splits of the eval file.  Tuning decisions were
+``index/evaluate.py``) on the ``dev`` and ``test`` splits pooled over the eval files (default:
+``axrp19.jsonl`` + ``axrp19_v2.jsonl``).  Tuning decisions were
 made on ``dev`` only; ``test`` is reported as-is.
 
-The ideas that were measured and left out of :mod:`index.search` (start snapping, dense
-pseudo-relevance feedback, BM25 bigrams, neighbour smoothing, query stop words, piece scores
-max'd into the passage's) live here only, as :class:`Tried` switches on :class:`TriedIndex`, a
+The ideas that were measured and left out of :mod:`index.search` (dense pseudo-relevance
+feedback, BM25 bigrams, neighbour smoothing, query stop words, piece scores max'd into the
+passage's, the pre-issue-10 dedup rule; start snapping was superseded by the shipped landing)
+live here only, as :class:`Tried` switches on :class:`TriedIndex`, a
 ``HybridIndex`` with them wired into its methods; ``index.search`` runs the shipped path alone.
 """
 
@@ -34,15 +37,13 @@ from index.chunk import (
     chunk_episode,
     chunk_window_baseline,
     passage_pieces,
-    piece_offsets,
 )
 from index.embed import embed_texts, load_embedder
 from index.evaluate import evaluate, load_eval
 from index.search import HybridIndex, SearchConfig, SearchResult, tokenize
 from index.store import flat_index
 from podlens.config import embed_model_name
-from podlens.links import deep_link
-from podlens.sentences import Sentence, episode_sentences, join_sentences
+from podlens.sentences import Sentence, episode_sentences
 from podlens.text import QUERY_STOP_WORDS
 
 _CACHE: dict[str, np.ndarray] = {}
@@ -84,15 +85,9 @@ class Tried:
     neighbour_weight: float = 0.0  # + this share of the best same-chapter neighbour's fused score
     prf_weight: float = 0.0  # dense pseudo-relevance feedback: q + w * mean(top prf_m vectors)
     prf_m: int = 3
-    # Start snapping: a transcript result starts `snap_back` sentences before its passage's
-    # best-matching sentence group and runs up to `snap_words` words forward (same chapter).
-    # On dev it tied R@5 and gained one within150 question but lost R@1/MRR (the best group is
-    # often not where the answer starts).
-    snap: bool = False
-    snap_back: int = 1
-    snap_words: int = 250
-    snap_min: int = 0  # snap only when the best group starts at least this many words in
-    snap_lead: int = 100  # keep up to this many words of the passage before the group
+    # The dedup rule before issue 10: overlap measured against the candidate's own length only
+    # (the shipped rule measures it against the shorter span and also drops a same-start result).
+    candidate_dedup: bool = False
 
 
 _QUERY_TOKENS = frozenset(t for w in QUERY_STOP_WORDS for t in tokenize(w))
@@ -122,6 +117,7 @@ class TriedIndex(HybridIndex):
             piece_vectors=piece_vectors,
             piece_owner=piece_owner,
             config=config,
+            sentences=sentences,
         )
         self.tried = tried
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -140,7 +136,6 @@ class TriedIndex(HybridIndex):
             same = a.episode == b.episode and a.chapter == b.chapter
             if same and a.kind == b.kind == "transcript":
                 self.prev[i], self.next[i - 1] = i - 1, i
-        self._init_snapping(sentences or {})
 
     def _bigrams(self, toks: list[str]) -> list[str]:
         if not self.tried.bigrams:
@@ -192,75 +187,19 @@ class TriedIndex(HybridIndex):
         nxt = np.where(self.next >= 0, base[np.maximum(self.next, 0)], 0.0)
         return np.where(mask, base + w * np.maximum(prev, nxt), -np.inf)
 
-    def _init_snapping(self, sentences: dict[str, list[Sentence]]) -> None:
-        """Per passage: its pieces (rows of piece_vectors) and where each starts in the episode's
-        word stream; per episode: the sentence stream and its word offsets."""
-        self.sentences = {e: list(s) for e, s in sentences.items()}
-        self.sent_pos = {e: np.array([x.word for x in s]) for e, s in self.sentences.items()}
-        self.pieces_of: dict[int, np.ndarray] = {}
-        self.piece_word = None
-        if self.piece_owner is None or not self.sentences:
-            return
-        owner = np.asarray(self.piece_owner)
-        self.piece_word = np.full(len(owner), -1, dtype=np.int64)
-        order = np.argsort(owner, kind="stable")
-        bounds = np.searchsorted(owner[order], np.arange(self.n + 1))
-        for row in range(self.n):
-            js = order[bounds[row] : bounds[row + 1]]
-            p = self.passages[row]
-            if p.kind != "transcript" or p.episode not in self.sentences or not len(js):
+    def _overlaps(self, r: SearchResult, chosen: list[SearchResult]) -> bool:
+        if not self.tried.candidate_dedup:
+            return super()._overlaps(r, chosen)
+        if r.kind != "transcript":
+            return False
+        n = max(1, r.word_end - r.word_start)
+        for c in chosen:
+            if c.kind != "transcript" or c.episode != r.episode:
                 continue
-            offs = piece_offsets(p.text)
-            if len(offs) != len(js):  # vectors from another piece rule: no snapping here
-                continue
-            self.pieces_of[row] = js
-            self.piece_word[js] = p.word_start + np.array(offs)
-
-    def result(self, row: int, score: float) -> SearchResult:
-        """With snapping on and the passage's pieces known, the moment starts ``snap_back``
-        sentences before the passage's best-matching sentence group (never crossing into another
-        chapter) and runs forward by whole sentences up to ``snap_words`` words, past the
-        passage's end if the chapter goes on.  Else the passage itself."""
-        r = super().result(row, score)
-        p = self.passages[row]
-        js = self.pieces_of.get(row)
-        t = self.tried
-        sims = self._piece_sims
-        if not t.snap or sims is None or js is None or self.piece_word is None:
-            return r
-        sents = self.sentences[p.episode]
-        pos = self.sent_pos[p.episode]
-        best = int(js[int(np.argmax(sims[js]))])
-        if self.piece_word[best] - p.word_start < t.snap_min:
-            return r
-        si = max(0, int(np.searchsorted(pos, self.piece_word[best], side="right")) - 1)
-        target = sents[si].word
-        for _ in range(t.snap_back):
-            if si > 0 and sents[si - 1].chapter == sents[si].chapter:
-                si -= 1
-        while (
-            si > 0
-            and sents[si - 1].word >= p.word_start
-            and target - sents[si - 1].word <= t.snap_lead
-        ):
-            si -= 1
-        sj, words = si, 0
-        while sj < len(sents) and sents[sj].chapter == sents[si].chapter:
-            if sj > si and words + sents[sj].words > t.snap_words:
-                break
-            words += sents[sj].words
-            sj += 1
-        first, last = sents[si], sents[sj - 1]
-        return replace(
-            r,
-            text=join_sentences(sents[si:sj]),
-            start=first.start,
-            end=last.end,
-            speaker=first.speaker,
-            link=deep_link(p.episode, first.start),
-            word_start=first.word,
-            word_end=last.word + last.words,
-        )
+            inter = min(r.word_end, c.word_end) - max(r.word_start, c.word_start)
+            if inter / n > self.config.dedup_overlap:
+                return True
+        return False
 
 
 def run_variant(name, passages, model, scfg, tried, splits, sentences=None) -> dict:
@@ -286,7 +225,10 @@ def run_variant(name, passages, model, scfg, tried, splits, sentences=None) -> d
     def search(q: str, k: int) -> list[str]:
         return [m.text for m in idx.moments(q, k=k)]
 
-    out = {"variant": name, "passages": len(passages)}
+    quote = "there's just something weird about the optimizer we're using"
+    top = idx.moments(quote, k=2)
+
+    out = {"variant": name, "passages": len(passages), "quote_top_starts": [m.start for m in top]}
     for split, items in splits.items():
         m = evaluate(items, search, k=10)
         out[split] = {k: round(v, 3) for k, v in m.items() if k != "per_question"}
@@ -325,13 +267,14 @@ def variants():
         replace(final_s, rrf_k=60.0, lexical_weight=0.5),
         shipped,
     )
-    yield "final, start snapping (lead 100, 250 w)", chunk, final_s, Tried(snap=True)
-    yield (
-        "final, start snapping (1 sentence back, 200 w)",
-        chunk,
-        final_s,
-        Tried(snap=True, snap_lead=0, snap_words=200),
-    )
+    before = replace(final_s, phrase_min_words=0, land=False)
+    yield "before #10: no exact wording, no landing", chunk, before, Tried(candidate_dedup=True)
+    yield "final, no exact wording", chunk, replace(final_s, phrase_min_words=0), shipped
+    yield "final, no landing", chunk, replace(final_s, land=False), shipped
+    yield "final, old dedup rule", chunk, final_s, Tried(candidate_dedup=True)
+    for margin in (0.02, 0.05, 0.1):
+        yield f"final, land margin {margin}", chunk, replace(final_s, land_margin=margin), shipped
+    yield "final, exact wording >= 4 words", chunk, replace(final_s, phrase_min_words=4), shipped
     yield "final, dense PRF 0.3 x top-5", chunk, final_s, Tried(prf_weight=0.3, prf_m=5)
     yield "final, BM25 + bigrams", chunk, final_s, Tried(bigrams=True)
     yield (
@@ -350,9 +293,13 @@ def variants():
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--eval", default="tests/eval/axrp19.jsonl")
+    ap.add_argument(
+        "--eval",
+        default="tests/eval/axrp19.jsonl,tests/eval/axrp19_v2.jsonl",
+        help="comma-separated eval files; each split pools its questions from all of them",
+    )
     ap.add_argument("--json", help="write the results here")
-    ap.add_argument("--only", help="substring of variant names to run")
+    ap.add_argument("--only", help="comma-separated variant names to run (exact, else substrings)")
     ap.add_argument(
         "--splits",
         default="dev,test",
@@ -361,12 +308,17 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     ep, source = load_ep19()
     print(f"episode from {source}: {len(ep.turns)} turns", file=sys.stderr)
-    splits = {s: load_eval(args.eval, split=s) for s in args.splits.split(",")}
+    files = args.eval.split(",")
+    splits = {
+        s: [it for f in files for it in load_eval(f, split=s)] for s in args.splits.split(",")
+    }
+    names = [n for n, *_ in variants()]
+    wanted = args.only.split(",") if args.only else None
     model = load_embedder()
     model._podlens_name = embed_model_name()
     results = []
     for name, (kind, ccfg), scfg, tried in variants():
-        if args.only and args.only not in name:
+        if wanted and not any(w == name or (w not in names and w in name) for w in wanted):
             continue
         t0 = time.perf_counter()
         passages = chunk_window_baseline(ep) if kind == "window" else chunk_episode(ep, ccfg)

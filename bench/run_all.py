@@ -13,6 +13,7 @@ SCRIPTS = [
     ["bench_ingest_search.py", "--runs", "3"],  # ingest time, search p50/p95, peak RSS
     ["eval_search.py", "--json", "bench/results/eval.json"],  # search quality vs baseline
     ["bench_demos.py"],  # demo presets' wall time and ms/step
+    ["bench_pages.py", "--runs", "3", "--json", "bench/results/pages.json"],  # page renders
 ]
 
 

@@ -15,7 +15,8 @@ import threading
 import torch
 from tqdm import tqdm
 
-from podlens.errors import PodlensError, cli_errors
+from podlens.errors import CliParser, PodlensError, cli_errors
+from podlens.numbers import float_arg, int_arg
 
 
 def _run(train, desc: str):
@@ -79,31 +80,55 @@ def induction_main(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="python -m demos", description=__doc__.splitlines()[0])
+    ap = CliParser(prog="python -m demos", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="demo", required=True)
 
     def common(p: argparse.ArgumentParser, presets: list[str]) -> None:
         p.add_argument("--preset", default="fast", choices=presets)
         p.add_argument("--json", action="store_true", help="print the final metrics as JSON")
         p.add_argument("--data-dir", default=None, help="default: data/ or $PODLENS_DATA_DIR")
-        p.add_argument("--steps", type=int, default=None, help="training steps (full batches)")
-        p.add_argument("--lr", type=float, default=None)
-        p.add_argument("--seed", type=int, default=None, help="model init seed")
+        # Types refuse NaN, infinity and non-numbers at once (one line, exit 2); each demo's
+        # validate() then checks its own ranges.
         p.add_argument(
-            "--threads", type=int, default=1, help="torch threads (default 1: small models)"
+            "--steps",
+            type=int_arg("--steps", 1, 10_000_000),
+            default=None,
+            help="training steps (full batches)",
+        )
+        p.add_argument("--lr", type=float_arg("--lr", 0.0), default=None)
+        p.add_argument(
+            "--seed", type=int_arg("--seed", 0, 2**32 - 1), default=None, help="model init seed"
+        )
+        p.add_argument(
+            "--threads",
+            type=int_arg("--threads", 1, 256),
+            default=1,
+            help="torch threads (default 1: small models)",
         )
 
     g = sub.add_parser("grokking", help="1-layer transformer on (a + b) mod p")
     common(g, ["fast", "paper"])
-    g.add_argument("--p", type=int, default=None, help="the modulus (a prime)")
-    g.add_argument("--frac", type=float, default=None, help="fraction of pairs used to train")
-    g.add_argument("--wd", type=float, default=None, help="AdamW weight decay (0: no grokking)")
+    g.add_argument(
+        "--p", type=int_arg("--p", 2, 100_000), default=None, help="the modulus (a prime)"
+    )
+    g.add_argument(
+        "--frac",
+        type=float_arg("--frac", 0.0, 1.0),
+        default=None,
+        help="fraction of pairs to train",
+    )
+    g.add_argument(
+        "--wd",
+        type=float_arg("--wd", 0.0),
+        default=None,
+        help="AdamW weight decay (0: no grokking)",
+    )
     g.add_argument("--resume", action="store_true", help="continue a saved run of this config")
     g.set_defaults(func=grokking_main)
 
     i = sub.add_parser("induction", help="2-layer attention-only transformer, induction heads")
     common(i, ["fast", "wide"])
-    i.add_argument("--heads", type=int, default=None, help="heads per layer")
+    i.add_argument("--heads", type=int_arg("--heads", 1, 64), default=None, help="heads per layer")
     i.set_defaults(func=induction_main)
     return ap
 

@@ -8,6 +8,7 @@ touches disk. Shapes follow TransformerLens: an attention pattern is ``[batch, h
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 
@@ -55,6 +56,35 @@ def induction_score(pattern: torch.Tensor, seq_len: int) -> torch.Tensor:
 def prev_token_score(pattern: torch.Tensor) -> torch.Tensor:
     """Previous-token score per head: mean of ``pattern.diagonal(offset=-1)``. Returns [head]."""
     return _mean_diagonal(pattern, offset=-1)
+
+
+def induction_targets(tokens: list[int]) -> list[tuple[int, int]]:
+    """Where an induction head should look on any sequence: ``(query, key)`` pairs.
+
+    For each position q whose token occurred before (latest at j < q), the key is j + 1, the
+    token that followed that occurrence (what the model should predict next). Positions whose
+    token is new have no target.
+    """
+    last: dict[int, int] = {}
+    pairs = []
+    for q, t in enumerate(tokens):
+        if t in last:
+            pairs.append((q, last[t] + 1))
+        last[t] = q
+    return pairs
+
+
+def target_attention(pattern: torch.Tensor, targets: list[tuple[int, int]]) -> torch.Tensor:
+    """Mean attention each head pays to the induction targets of one sequence.
+
+    pattern: [..., query, key] (e.g. [n_layers, n_heads, q, k]); targets from
+    :func:`induction_targets`. Returns [...] (one value per head; zeros if there are none).
+    """
+    if not targets:
+        return torch.zeros(pattern.shape[:-2])
+    q = torch.tensor([t[0] for t in targets])
+    k = torch.tensor([t[1] for t in targets])
+    return pattern[..., q, k].mean(-1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -167,3 +197,47 @@ def excluded_loss(
     """Loss on the inputs selected by ``mask`` (the train set) with the key frequencies removed."""
     ex = logits.to(torch.float64) - key_frequency_logits(logits, p, freqs)
     return float(cross_entropy_f64(ex[mask], labels[mask]))
+
+
+def output_frequency_components(logits: torch.Tensor, p: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Split one input's logit vector over the p answers c into its Fourier components.
+
+    logits: [p] (the logits at the "=" position). Returns ``(const, per_freq)``: ``const`` is the
+    mean logit (the constant component, the same for every answer, so it never changes the
+    prediction) and ``per_freq`` is [(p-1)/2, p], row k-1 the part of the logits along
+    cos(2 pi k c / p) and sin(2 pi k c / p). ``const + per_freq.sum(0) == logits`` exactly.
+
+    Since logits = resid @ W_U (+ b_U), row k-1 is also the final residual read through W_U
+    projected onto frequency k of the output basis: the logit contribution of frequency k.
+    """
+    if logits.dim() != 1 or logits.shape[0] != p:
+        raise ValueError(f"logits must be [p] = [{p}], got {tuple(logits.shape)}")
+    basis, _ = fourier_basis(p)
+    L = logits.to(torch.float64)
+    coef = basis @ L  # [p] coefficient per basis vector
+    const = coef[0] * basis[0]
+    cos_part = coef[1::2, None] * basis[1::2]  # [(p-1)/2, p]
+    sin_part = coef[2::2, None] * basis[2::2]
+    return const, cos_part + sin_part
+
+
+def frequency_contributions(
+    logits: torch.Tensor, p: int, target: int, freqs: list[int]
+) -> dict[str, Any]:
+    """How much each frequency adds to the logit of answer ``target`` (above the mean logit).
+
+    logits: [p]. Returns ``{"logit", "mean", "by_frequency": {k: value}, "other"}``: the
+    key frequencies' contributions, ``other`` the sum of every remaining frequency's, so
+    ``mean + sum(by_frequency) + other == logit``.
+    """
+    if not 0 <= target < p:
+        raise ValueError(f"target must be 0 .. {p - 1}, got {target}")
+    const, per_freq = output_frequency_components(logits, p)
+    at = per_freq[:, target]  # [(p-1)/2]
+    by = {int(k): float(at[k - 1]) for k in freqs}
+    return {
+        "logit": float(logits[target]),
+        "mean": float(const[target]),
+        "by_frequency": by,
+        "other": float(at.sum()) - sum(by.values()),
+    }

@@ -6,6 +6,10 @@ on; a repeated word gets its earlier token. That keeps exactly what induction ca
 tokens repeat). Heads are labelled from their scores on a repeated random sequence ``[r, r]``
 (see ``demos.induction``): previous-token heads and induction heads.
 
+``poke`` runs a typed sequence (words, or token ids with ``as_ids``; optionally followed by a
+copy of itself) through the trained model of any induction config, for the Induction page: the
+patterns, the loss on each next token and how much each head attends to the induction targets.
+
 ``attention_html`` renders CircuitsVis' interactive view with its JavaScript inlined (no CDN:
 this server may be offline), about 1.3 MB per view, cached on disk by content.
 """
@@ -20,7 +24,7 @@ from typing import Any
 
 import torch
 
-from demos import induction
+from demos import analysis, induction
 from demos.cache import config_hash
 from podlens.atomic import atomic_write_text
 from podlens.config import data_dir as default_data_dir
@@ -50,6 +54,38 @@ def tokenize(text: str, cfg: induction.InductionConfig) -> Tokenized:
     return Tokenized(torch.tensor([[ids[w] for w in words]]), words)
 
 
+def token_ids(text: str, cfg: induction.InductionConfig) -> Tokenized:
+    """Space-separated token ids ("3 17 5 3 17") -> the model's tokens, each 0 .. d_vocab-1."""
+    parts = text.replace(",", " ").split()
+    if not parts:
+        raise PodlensError(f"type a few token ids (0 .. {cfg.d_vocab - 1}), e.g. 3 17 5 3 17")
+    if len(parts) > cfg.n_ctx:
+        raise PodlensError(f"the model reads at most {cfg.n_ctx} tokens, got {len(parts)}")
+    ids = []
+    for x in parts:
+        if not x.isdigit() or int(x) >= cfg.d_vocab:
+            raise PodlensError(f"token ids are whole numbers 0 .. {cfg.d_vocab - 1}, got {x!r}")
+        ids.append(int(x))
+    return Tokenized(torch.tensor([ids]), [f"t{i}" for i in ids])
+
+
+def parse_sequence(
+    text: str, cfg: induction.InductionConfig, *, as_ids: bool = False, repeat: bool = False
+) -> Tokenized:
+    """A typed sequence as words (:func:`tokenize`) or token ids (:func:`token_ids`); with
+    ``repeat`` it is followed by a copy of itself (``[r, r]``, what the induction heads copy)."""
+    tok = token_ids(text, cfg) if as_ids else tokenize(text, cfg)
+    if repeat:
+        n = tok.tokens.shape[1]
+        if 2 * n > cfg.n_ctx:
+            raise PodlensError(
+                f"repeated, the sequence would be {2 * n} tokens; the model reads at most "
+                f"{cfg.n_ctx}: type at most {cfg.n_ctx // 2}"
+            )
+        tok = Tokenized(tok.tokens.repeat(1, 2), tok.labels * 2)
+    return tok
+
+
 def repeated_example(cfg: induction.InductionConfig, length: int = 10, seed: int = 7) -> Tokenized:
     """A generated ``[r, r]`` of ``length`` random tokens each, labelled ``t<id>``."""
     if not 2 <= length <= cfg.n_ctx // 2:
@@ -63,6 +99,19 @@ def patterns(model: induction.HookedTransformer, tokens: torch.Tensor) -> torch.
     with torch.no_grad():
         _, cache = model.run_with_cache(tokens, names_filter=induction.is_pattern)
     return torch.stack([cache["pattern", layer][0] for layer in range(model.cfg.n_layers)])
+
+
+def run_on(
+    model: induction.HookedTransformer, tokens: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One forward pass over a [1, n] input: every head's attention pattern
+    [n_layers, n_heads, query, key] (``run_with_cache``, ``hook_pattern``) and the next-token
+    loss at each position [n - 1] (entry i is the loss of predicting token i + 1)."""
+    with torch.no_grad():
+        logits, cache = model.run_with_cache(tokens, names_filter=induction.is_pattern)
+        loss = model.loss_fn(logits, tokens, per_token=True)[0]  # [n - 1]
+    pattern = torch.stack([cache["pattern", layer][0] for layer in range(model.cfg.n_layers)])
+    return pattern, loss
 
 
 def head_roles(result: dict[str, Any]) -> dict[tuple[int, int], str]:
@@ -142,3 +191,67 @@ def inspect_sequence(
         "prev_token": result["prev_token"],
         "model": config_hash(induction.DEMO, cfg),
     }
+
+
+@dataclass
+class Poke:
+    """What the Induction page shows for one typed sequence (n tokens)."""
+
+    labels: list[str]  # [n] what each position shows
+    tokens: list[int]  # [n] token ids
+    pattern: torch.Tensor  # [n_layers, n_heads, query, key]
+    loss: list[float]  # [n - 1] loss of predicting token i + 1 from positions 0 .. i
+    predictable: list[bool]  # [n - 1] whether token i + 1 repeats what followed an earlier copy
+    names: list[str]  # head names with their roles, in pattern order
+    target_attention: list[list[float]]  # [layer][head] mean attention on induction targets
+    induction_heads: list[list[int]]  # [[layer, head], ...] from the training run's scores
+    model: str  # the config hash (what a rendered view is cached under)
+
+
+def predictable_positions(tokens: list[int]) -> list[bool]:
+    """[n - 1]: True where token i + 1 is what followed an earlier occurrence of token i (an
+    induction head can predict it by copying)."""
+    nxt: dict[int, int] = {}
+    out = []
+    for i in range(len(tokens) - 1):
+        t = tokens[i]
+        out.append(nxt.get(t) == tokens[i + 1])
+        nxt[t] = tokens[i + 1]
+    return out
+
+
+def poke(
+    text: str,
+    cfg: induction.InductionConfig,
+    data_dir: str | Path | None = None,
+    *,
+    as_ids: bool = False,
+    repeat: bool = False,
+) -> Poke:
+    """Run the trained induction model of ``cfg`` on a typed sequence (see :func:`parse_sequence`).
+
+    Raises PodlensError with a one-line reason for bad input or when ``cfg`` isn't trained yet.
+    """
+    tok = parse_sequence(text, cfg, as_ids=as_ids, repeat=repeat)
+    result = induction.load_result(cfg, data_dir)
+    model = induction.load_model(cfg, data_dir)
+    if result is None or model is None:
+        raise PodlensError("no trained induction model for these settings yet: train it first")
+    if tok.tokens.shape[1] < 2:
+        raise PodlensError("type at least two tokens (the model predicts each next one)")
+    pattern, loss = run_on(model, tok.tokens)
+    ids = tok.tokens[0].tolist()
+    roles = head_roles(result)
+    return Poke(
+        labels=tok.labels,
+        tokens=ids,
+        pattern=pattern,
+        loss=[round(float(x), 4) for x in loss],
+        predictable=predictable_positions(ids),
+        names=head_names(cfg.n_layers, cfg.n_heads, roles),
+        target_attention=analysis.target_attention(pattern, analysis.induction_targets(ids))
+        .round(decimals=4)
+        .tolist(),
+        induction_heads=result["induction_heads"],
+        model=config_hash(induction.DEMO, cfg),
+    )

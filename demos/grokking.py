@@ -10,8 +10,9 @@ Without weight decay it stays memorised.
 
 Read top to bottom: config and presets, bounds, data, model, training (a stream of metric records
 through ``on_record``; ``stop`` ends it early; checkpoints and resumable state in the run folder),
-then the analysis of the trained model (Fourier norms of ``W_E``, key frequencies) and the
-progress measures over the saved checkpoints.
+then the analysis of the trained model (Fourier norms of ``W_E``, key frequencies), the
+progress measures (live at each checkpoint, and over all saved checkpoints at the end) and
+``answer``, which pokes the trained model with one pair and splits its correct logit by frequency.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Any
 import torch
 
 from demos import analysis
-from demos.bounds import check_range, is_prime
+from demos.bounds import check_finite_fields, check_range, is_prime
 from demos.cache import load_json, load_torch, run_dir, run_lock, save_torch
 from podlens.atomic import atomic_write_json
 from podlens.errors import PodlensError
@@ -107,6 +108,15 @@ class Limits:
 # The app lets a visitor change p, the training fraction and weight decay, within minutes.
 UI_LIMITS = Limits(p=(17, 113), n_epochs=(1, 10_000), d_model=(16, 128), minutes=8.0)
 CLI_LIMITS = Limits()
+# The app may also run the paper's setup exactly as published (no knobs): in the background,
+# one run at a time per configuration (the run lock), resumable from its saved state.
+PAPER_APP_LIMITS = CLI_LIMITS
+
+
+def app_limits(preset: str) -> Limits:
+    """The bounds the app checks a configuration of ``preset`` against."""
+    return PAPER_APP_LIMITS if preset == "paper" else UI_LIMITS
+
 
 # Measured throughput of this model family on 2 CPU cores, in (pair * parameter) per second of
 # full-batch training; used only to refuse configurations that would run far too long.
@@ -125,6 +135,7 @@ def estimated_minutes(cfg: GrokkingConfig) -> float:
 
 def validate(cfg: GrokkingConfig, limits: Limits = CLI_LIMITS) -> GrokkingConfig:
     """Raise PodlensError with a one-line reason if ``cfg`` is out of bounds; else return it."""
+    check_finite_fields(cfg)
     check_range("p", cfg.p, *limits.p)
     if not is_prime(cfg.p):
         raise PodlensError(f"p must be prime (the Fourier analysis needs a field), got {cfg.p}")
@@ -332,7 +343,8 @@ def _train_loop(cfg, d, st, on_record, stop, progress) -> dict[str, Any]:
                 save_torch(ckpt_dir / f"{step:06d}.pt", model.state_dict())
             logits = last_logits(model, train_x)
             loss = analysis.cross_entropy_f64(logits, train_y)
-            if step % cfg.eval_every == 0 or step == cfg.n_epochs - 1:
+            at_checkpoint = step % cfg.checkpoint_every == 0
+            if step % cfg.eval_every == 0 or step == cfg.n_epochs - 1 or at_checkpoint:
                 with torch.no_grad():
                     test_logits = last_logits(model, test_x)
                 test_loss = analysis.cross_entropy_f64(test_logits, test_y)
@@ -343,6 +355,8 @@ def _train_loop(cfg, d, st, on_record, stop, progress) -> dict[str, Any]:
                     "train_acc": accuracy(logits, train_y),
                     "test_acc": accuracy(test_logits, test_y),
                 }
+                if at_checkpoint:  # the progress measures, live (one pass over all p*p pairs)
+                    rec.update(live_measures(model, cfg, data))
                 st.records.append(rec)
                 on_record and on_record(rec)
                 if grok_step is None and rec["test_acc"] >= GENERALISED_ACC:
@@ -385,6 +399,27 @@ def embedding_frequency_norms(model: HookedTransformer, p: int) -> torch.Tensor:
 def neuron_logit_map(model: HookedTransformer) -> torch.Tensor:
     """W_L = W_out @ W_U, the map from MLP neurons to logits: [d_mlp, p]."""
     return (model.W_out[0] @ model.W_U).detach()
+
+
+def live_measures(model: HookedTransformer, cfg: GrokkingConfig, data: Dataset) -> dict[str, Any]:
+    """The progress measures during training, with the key frequencies of ``W_E`` *so far*.
+
+    The paper measures restricted and excluded loss with the final model's key frequencies
+    (``analyse_run`` redoes it that way over the checkpoints at the end); live, only the
+    current ones are known: before the circuit forms they are a dense handful (the cap of
+    :func:`analysis.key_frequencies`) and restricted loss stays high; as it forms they settle
+    on 4-6 frequencies, restricted loss falls and excluded loss rises.
+    Returns ``{"key_frequencies", "restricted_loss", "excluded_loss"}``.
+    """
+    with torch.no_grad():
+        logits = last_logits(model, data.tokens)
+    keys = analysis.key_frequencies(embedding_frequency_norms(model, cfg.p))
+    y, tr = data.labels, data.is_train
+    return {
+        "key_frequencies": keys,
+        "restricted_loss": analysis.restricted_loss(logits, y, cfg.p, keys),
+        "excluded_loss": analysis.excluded_loss(logits, y, cfg.p, keys, tr),
+    }
 
 
 def progress_measures(
@@ -435,6 +470,60 @@ def analyse_run(
     }
 
 
+@dataclass
+class Answer:
+    """The trained model on one pair: its answer and where the correct logit comes from."""
+
+    a: int
+    b: int
+    expected: int  # (a + b) mod p
+    answer: int  # the model's argmax
+    correct: bool
+    top: list[tuple[int, float]]  # [(answer, logit), ...] the highest logits, best first
+    logit: float  # the correct answer's logit
+    mean_logit: float  # the constant Fourier component: the same for every answer
+    by_frequency: dict[int, float]  # key frequency -> its contribution to the correct logit
+    other: float  # every other frequency's contribution, summed
+
+
+def answer(
+    model: HookedTransformer, cfg: GrokkingConfig, a: int, b: int, key_freqs: list[int], top_k=5
+) -> Answer:
+    """Run ``[a, b, =]`` and split the correct answer's logit by output frequency.
+
+    The final residual at "=" (``blocks.0.hook_resid_post``, [d_model]) is read by the
+    unembedding, logits = resid @ W_U + b_U ([p]); projecting that logit vector onto the
+    Fourier basis over answers gives each frequency's share of the correct logit
+    (:func:`analysis.frequency_contributions`): a grokked model's key frequencies add up to
+    most of it, each peaking at c = a + b.
+    """
+    p = cfg.p
+    for name, v in (("a", a), ("b", b)):
+        if not (isinstance(v, int) and 0 <= v < p):
+            raise PodlensError(f"{name} must be a whole number 0 .. {p - 1}, got {v}")
+    tokens = torch.tensor([[a, b, p]])
+    with torch.no_grad():
+        _, cache = model.run_with_cache(tokens, names_filter=lambda n: n.endswith("resid_post"))
+        resid = cache["resid_post", 0][0, -1]  # [d_model]
+        logits = resid @ model.W_U + model.b_U  # [p]
+    expected = (a + b) % p
+    parts = analysis.frequency_contributions(logits, p, expected, key_freqs)
+    best = torch.topk(logits, min(top_k, p))
+    guess = int(best.indices[0])
+    return Answer(
+        a=a,
+        b=b,
+        expected=expected,
+        answer=guess,
+        correct=guess == expected,
+        top=[(int(i), round(float(v), 3)) for v, i in zip(best.values, best.indices, strict=True)],
+        logit=parts["logit"],
+        mean_logit=parts["mean"],
+        by_frequency=parts["by_frequency"],
+        other=parts["other"],
+    )
+
+
 def summary(result: dict[str, Any]) -> dict[str, Any]:
     """The CLI's JSON: final accuracies, when it memorised / generalised, key frequencies."""
     keys = ("train_acc", "test_acc", "memorised_step", "generalised_step", "key_frequencies")
@@ -445,6 +534,16 @@ def load_result(cfg: GrokkingConfig, data_dir: str | Path | None = None) -> dict
     """A finished cached result for ``cfg`` (shown at once on a second visit), else None."""
     res = load_json(run_dir(DEMO, cfg, data_dir) / "result.json")
     return res if res and res.get("finished") else None
+
+
+def saved_run(cfg: GrokkingConfig, data_dir: str | Path | None = None) -> dict[str, Any] | None:
+    """An unfinished run of ``cfg`` saved on disk (stopped, or cut off by an app restart):
+    ``{"step", "records", "seconds"}``, resumable with ``train(..., resume=True)``; else None."""
+    d = run_dir(DEMO, cfg, data_dir)
+    if load_result(cfg, data_dir) is not None or not (d / "state.pt").exists():
+        return None
+    saved = load_torch(d / "state.pt")
+    return {"step": saved["step"], "records": saved["records"], "seconds": saved["seconds"]}
 
 
 def load_model(cfg: GrokkingConfig, data_dir: str | Path | None = None) -> HookedTransformer | None:

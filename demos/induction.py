@@ -29,7 +29,7 @@ from typing import Any
 import torch
 
 from demos import analysis
-from demos.bounds import check_range
+from demos.bounds import check_finite_fields, check_optimiser, check_range
 from demos.cache import load_json, load_torch, run_dir, run_lock, save_torch
 from podlens.atomic import atomic_write_json
 from podlens.errors import PodlensError
@@ -95,6 +95,8 @@ CLI_LIMITS = Limits()
 
 
 def validate(cfg: InductionConfig, limits: Limits = CLI_LIMITS) -> InductionConfig:
+    check_finite_fields(cfg)
+    check_optimiser(cfg)
     check_range("layers", cfg.n_layers, *limits.n_layers)
     check_range("heads", cfg.n_heads, *limits.n_heads)
     check_range("d_model", cfg.d_model, *limits.d_model)

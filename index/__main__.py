@@ -18,15 +18,19 @@ import json
 import sys
 from pathlib import Path
 
-from podlens.errors import PodlensError, cli_errors
+from podlens.errors import CliParser, PodlensError, cli_errors
+from podlens.numbers import int_arg
 from podlens.timecode import fmt_time
 
 PROG = "python -m index"
+# -k: a page of answers, not a dump of the index (the ranker fuses 200 candidates per ranking).
+MAX_K = 100
+K_ARG = int_arg("-k", 1, MAX_K)
 KIND_CHOICES = {"transcript": ("transcript",), "paper": ("paper",), "both": ("transcript", "paper")}
 
 
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog=PROG, description="Search and evaluate the Podlens index.")
+    ap = CliParser(prog=PROG, description="Search and evaluate the Podlens index.")
     sub = ap.add_subparsers(dest="cmd", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
@@ -35,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("search", help="answer a question with moments")
     s.add_argument("question", nargs="?", help="the question (or use --queries-file)")
     s.add_argument("--queries-file", help="one question per line; prints one JSON array each")
-    s.add_argument("-k", type=int, default=5, help="results per question (default 5)")
+    s.add_argument("-k", type=K_ARG, default=5, help="results per question (1-100, default 5)")
     s.add_argument("--json", action="store_true", help="print JSON")
     s.add_argument(
         "--kinds",
@@ -50,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("eval", help="recall@k / MRR on a JSONL {question, answer} file")
     e.add_argument("file")
-    e.add_argument("-k", type=int, default=10, help="also report recall@k (default 10)")
+    e.add_argument("-k", type=K_ARG, default=10, help="also report recall@k (default 10)")
     e.add_argument("--split", help='only lines whose "split" is this (e.g. dev, test)')
     e.add_argument(
         "--kinds",
@@ -99,8 +103,6 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{e.id}\t{e.title}\t{e.passages} passages")
         return 0
 
-    if args.k < 1:
-        raise PodlensError("-k must be at least 1")
     kinds = KIND_CHOICES[args.kinds]
 
     if args.cmd == "search":

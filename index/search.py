@@ -11,10 +11,23 @@ Per query, three rankings of all passages (optionally filtered by kind / episode
    English stop words and strips plural/-ing/-ed suffixes;
 
 fused by weighted reciprocal rank (``w / (rrf_k + rank)``; weights 1, 1, 0.75; rrf_k 20).
-Results that overlap a better one by more than 70% of their words are skipped, so the top k are
-k moments.  When transcripts and papers are searched together, at most one result in five is a
-paper passage (kept at its fused rank): listeners ask about what was said, and the app's papers
-panel / kind filter shows the rest.
+
+**Exact wording wins.**  A passage whose heard text holds a run of at least ``phrase_min_words``
+(5) consecutive query words -- and at least half the query -- ranks above every passage that
+does not, longer runs first: a quoted sentence finds the passage that says it, not the one that
+merely has it as retrieval context.
+
+**Landing.**  A transcript result starts at the sentence that answers: the first sentence of the
+passage's best-matching sentence group (when that group beats the passage's first group by more
+than ``land_margin`` cosine), or the sentence before it when that one is a question leading into
+the answer.  ``start``, ``text`` and ``link`` begin there; ``passage_start`` keeps where the
+passage began and ``turns`` the speaker turns of ``text`` with ``answer`` (the answering
+sentence) for the reader.
+
+Results that overlap a better one by more than 70% of the shorter one's words (or land on the
+same sentence) are skipped, so the top k are k moments.  When transcripts and papers are
+searched together, at most one result in five is a paper passage (kept at its fused rank):
+listeners ask about what was said, and the app's papers panel / kind filter shows the rest.
 
 This is the shipped path only.  Ideas measured on the dev set and left out (start snapping to
 the best sentence group, dense pseudo-relevance feedback, BM25 word bigrams, neighbour-passage
@@ -24,6 +37,7 @@ beside this path; the README's design notes have the numbers.
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 import threading
@@ -33,16 +47,37 @@ from typing import Any
 
 import numpy as np
 
-from index.chunk import Passage
+from index.chunk import Passage, piece_offsets
 from index.embed import embed_texts, load_embedder, model_id
 from index.store import IndexStore
 from podlens.errors import PodlensError
 from podlens.links import deep_link
+from podlens.sentences import Sentence, by_turn, episode_sentences, join_sentences
 from podlens.text import STOP_WORDS
 
 KINDS = ("transcript", "paper")
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def phrase_words(text: str) -> list[str]:
+    """Every word of ``text`` (stop words kept: a quote is its exact wording), lower-cased,
+    curly quotes folded, punctuation dropped -- the same normalisation as the eval's."""
+    text = text.lower().replace("’", "'").replace("‘", "'")
+    return _NON_ALNUM.sub(" ", text).split()
+
+
+def longest_run(query: Sequence[str], hay: str) -> int:
+    """Length of the longest run of consecutive ``query`` words found in ``hay`` (words joined by
+    single spaces, padded with a space at each end)."""
+    best = 0
+    for i in range(len(query)):
+        j = i + best + 1  # only a longer run can matter
+        while j <= len(query) and (" " + " ".join(query[i:j]) + " ") in hay:
+            best = j - i
+            j += 1
+    return best
 
 
 def _stem(w: str) -> str:
@@ -89,6 +124,24 @@ class SearchConfig:
     depth: int = 200  # candidates taken from each ranking before fusion
     dedup_overlap: float = 0.7  # skip results overlapping a better one by > this share (>1: off)
     paper_share: int = 5  # mixed kinds: at most one paper result per this many results (0: off)
+    phrase_min_words: int = 5  # a run of >= this many query words in a passage wins (0: off)
+    # Start a transcript result at its best sentence group's first sentence (a quote always lands
+    # on the sentence saying it).  Off by default: it cost held-out R@5 0.76 -> 0.69 (README).
+    land: bool = False
+    land_margin: float = 0.0  # ...when its sentence group beats the first group by > this
+
+
+@dataclass(frozen=True)
+class ResultTurn:
+    """One speaker's stretch of a result's text, as the reader shows it."""
+
+    speaker: str
+    start: float | None
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        start = None if self.start is None else round(self.start, 1)
+        return {"speaker": self.speaker, "start": start, "text": self.text}
 
 
 @dataclass
@@ -108,8 +161,13 @@ class SearchResult:
     title: str | None = None
     url: str | None = None
 
+    passage_start: float | None = None  # where the passage began (``start``: where it answers)
+    answer: str | None = None  # the answering sentence of ``text`` (transcripts, when known)
+    turns: list[ResultTurn] = field(default_factory=list)  # the speaker turns ``text`` holds
+
     word_start: int = field(default=0, repr=False, compare=False)  # span of `text` in the
     word_end: int = field(default=0, repr=False, compare=False)  # episode's word stream
+    passage_word_start: int = field(default=0, repr=False, compare=False)  # the passage's, ditto
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -127,6 +185,11 @@ class SearchResult:
         if self.kind == "paper":
             d["title"] = self.title
             d["url"] = self.url
+        else:
+            ps = self.passage_start
+            d["passage_start"] = None if ps is None else round(ps, 1)
+            d["answer"] = self.answer
+            d["turns"] = [t.to_dict() for t in self.turns]
         return d
 
 
@@ -136,7 +199,8 @@ class HybridIndex:
     ``faiss_index`` holds the passage vectors under ``ids`` (one per passage, in order);
     ``piece_vectors[j]`` is a sentence group of passage row ``piece_owner[j]``.  ``titles``
     (episode -> title) and ``paper_starts`` ((episode, paper URL) -> first mention, seconds)
-    dress the results."""
+    dress the results; ``sentences`` (episode -> its sentence stream) lets a result land on its
+    answering sentence."""
 
     def __init__(
         self,
@@ -150,6 +214,7 @@ class HybridIndex:
         config: SearchConfig | None = None,
         titles: Mapping[str, str] | None = None,
         paper_starts: Mapping[tuple[str, str], float] | None = None,
+        sentences: Mapping[str, Sequence[Sentence]] | None = None,
     ):
         import bm25s
 
@@ -169,6 +234,19 @@ class HybridIndex:
         self.episode = np.array([p.episode for p in self.passages])
         self.titles = dict(titles or {})
         self.paper_starts = dict(paper_starts or {})
+        # Exact wording: each passage's heard text as padded phrase words.
+        self.phrase_text = [" " + " ".join(phrase_words(p.text)) + " " for p in self.passages]
+        # Landing: each episode's sentence stream, and each passage's rows in piece_vectors.
+        self.sentences = {e: list(v) for e, v in (sentences or {}).items()}
+        self.sentence_words = {e: [x.word for x in v] for e, v in self.sentences.items()}
+        self.pieces_of: dict[int, np.ndarray] = {}
+        if self.piece_owner is not None:
+            order = np.argsort(self.piece_owner, kind="stable")
+            bounds = np.searchsorted(self.piece_owner[order], np.arange(self.n + 1))
+            for row in range(self.n):
+                if bounds[row + 1] > bounds[row]:
+                    self.pieces_of[row] = order[bounds[row] : bounds[row + 1]]
+        self._query = threading.local()  # this thread's last query's piece similarities
 
     def query_vector(self, query: str) -> np.ndarray:
         return embed_texts(self.model, [query])
@@ -183,8 +261,10 @@ class HybridIndex:
                 passage[self.row_of[int(f)]] = s
         if self.piece_vectors is None:
             return passage, None
+        sims = self.piece_vectors @ q[0]
+        self._query.piece_sims = sims  # read back by result() to land on a sentence
         pieces = np.full(self.n, -1.0, dtype=np.float32)
-        np.maximum.at(pieces, self.piece_owner, self.piece_vectors @ q[0])
+        np.maximum.at(pieces, self.piece_owner, sims)
         return passage, pieces
 
     def lexical_scores(self, query: str) -> np.ndarray:
@@ -233,9 +313,11 @@ class HybridIndex:
         skipped, so two results never replay mostly the same words.  When both kinds are
         searched, at most one result in every ``paper_share`` is a paper passage, kept at its
         fused rank: listeners ask about what was said, and the papers panel / kind filter shows
-        the rest."""
+        the rest.  Exact wording outranks fusion (:meth:`exact_wording`)."""
         if self.n == 0 or k <= 0:
             return []
+        self._query.piece_sims = None
+        self._query.phrase = None
         cfg = self.config
         mask = np.isin(self.kind, list(kinds))
         if episode is not None:
@@ -243,6 +325,7 @@ class HybridIndex:
         if not mask.any():
             return []
         fused = self.fuse(self.rankings(query), mask)
+        fused = self.exact_wording(query, fused)
         mixed = (
             cfg.paper_share > 0
             and bool((mask & (self.kind == "paper")).any())
@@ -267,12 +350,33 @@ class HybridIndex:
             chosen.append(r)
         return chosen + held[: k - len(chosen)]
 
+    def exact_wording(self, query: str, fused: np.ndarray) -> np.ndarray:
+        """``fused`` with every passage among the top ``depth`` whose heard text holds a run of
+        at least ``phrase_min_words`` consecutive query words (and at least half the query)
+        raised above all others by the run's length: a quote finds the passage that says it."""
+        cfg = self.config
+        q = phrase_words(query)
+        need = max(cfg.phrase_min_words, -(-len(q) // 2))
+        if not cfg.phrase_min_words or len(q) < need:
+            return fused
+        self._query.phrase = (q, need)  # result() lands a quote on the sentence that says it
+        top = np.argsort(-fused, kind="stable")[: cfg.depth]
+        out = fused.copy()
+        for i in top:
+            if not np.isfinite(fused[i]):
+                break
+            run = longest_run(q, self.phrase_text[i])
+            if run >= need:
+                out[i] += run  # fused scores are < 1: any run outranks fusion alone
+        return out
+
     def result(self, row: int, score: float) -> SearchResult:
-        """Passage ``row`` as a result.  A transcript passage plays from its start; a paper
-        passage links to where the episode first mentions the paper, if known."""
+        """Passage ``row`` as a result.  A transcript passage plays from its answering sentence
+        (:meth:`landing`); a paper passage links to where the episode first mentions the paper,
+        if known."""
         p = self.passages[row]
         at = self.paper_starts.get((p.episode, p.url or "")) if p.kind == "paper" else p.start
-        return SearchResult(
+        r = SearchResult(
             episode=p.episode,
             episode_title=self.titles.get(p.episode, p.episode),
             kind=p.kind,
@@ -285,17 +389,90 @@ class HybridIndex:
             link=deep_link(p.episode, at),
             title=p.title,
             url=p.url,
+            passage_start=p.start,
+            passage_word_start=p.word_start,
             word_start=p.word_start,
             word_end=p.word_end,
         )
+        if p.kind != "transcript" or p.episode not in self.sentences:
+            return r
+        sents = self.sentences[p.episode]
+        pos = self.sentence_words[p.episode]
+        lo = bisect.bisect_left(pos, p.word_start)
+        hi = bisect.bisect_left(pos, p.word_end)
+        if hi <= lo:
+            return r
+        at_i, answer_i = self.landing(row, lo, hi)
+        heard = sents[at_i:hi]
+        first, last = heard[0], heard[-1]
+        r.start, r.speaker = first.start, first.speaker
+        r.text = join_sentences(heard)
+        r.link = deep_link(p.episode, first.start)
+        r.word_start, r.word_end = first.word, last.word + last.words
+        r.answer = sents[answer_i].text
+        r.turns = [
+            ResultTurn(g[0].speaker, g[0].start, " ".join(x.text for x in g))
+            for g in by_turn(heard)
+        ]
+        return r
+
+    def landing(self, row: int, lo: int, hi: int) -> tuple[int, int]:
+        """``(where the result starts, the answering sentence)`` as indices into the episode's
+        sentences ``lo..hi`` of passage ``row``.  A quote lands on the sentence holding most of
+        its words in order; otherwise on the first sentence of the passage's best-matching
+        sentence group when that group beats the first by more than ``land_margin`` (else the
+        passage's first sentence).  It starts one sentence earlier when that one is a question
+        leading in."""
+        cfg = self.config
+        p = self.passages[row]
+        sents = self.sentences[p.episode]
+        answer = self._quoted_sentence(row, lo, hi)
+        if answer is None and not cfg.land:
+            return lo, lo
+        if answer is None:
+            sims = getattr(self._query, "piece_sims", None)
+            js = self.pieces_of.get(row)
+            if sims is None or js is None:
+                return lo, lo
+            offsets = piece_offsets(p.text)
+            if len(offsets) != len(js):  # vectors cut by another piece rule: stay at the start
+                return lo, lo
+            best = int(np.argmax(sims[js]))
+            if best == 0 or sims[js[best]] - sims[js[0]] <= cfg.land_margin:
+                return lo, lo
+            pos = self.sentence_words[p.episode]
+            answer = max(lo, bisect.bisect_right(pos, p.word_start + offsets[best], lo, hi) - 1)
+        start = answer
+        if answer > lo and sents[answer - 1].text.rstrip("\"'”’)").endswith("?"):
+            start = answer - 1
+        return start, answer
+
+    def _quoted_sentence(self, row: int, lo: int, hi: int) -> int | None:
+        """The sentence (index in ``lo..hi``) holding the longest run of the query's words when
+        passage ``row`` won on exact wording this query, else None."""
+        phrase = getattr(self._query, "phrase", None)
+        if phrase is None:
+            return None
+        q, need = phrase
+        if longest_run(q, self.phrase_text[row]) < need:
+            return None
+        sents = self.sentences[self.passages[row].episode]
+        runs = [
+            longest_run(q, " " + " ".join(phrase_words(sents[i].text)) + " ") for i in range(lo, hi)
+        ]
+        return lo + int(np.argmax(runs))
 
     def _overlaps(self, r: SearchResult, chosen: list[SearchResult]) -> bool:
+        """Whether ``r`` is mostly a moment already chosen: the same episode and either the same
+        start or more than ``dedup_overlap`` of the shorter one's words shared."""
         if r.kind != "transcript":
             return False
-        n = max(1, r.word_end - r.word_start)
         for c in chosen:
             if c.kind != "transcript" or c.episode != r.episode:
                 continue
+            if c.word_start == r.word_start:
+                return True
+            n = max(1, min(r.word_end - r.word_start, c.word_end - c.word_start))
             inter = min(r.word_end, c.word_end) - max(r.word_start, c.word_start)
             if inter / n > self.config.dedup_overlap:
                 return True
@@ -347,13 +524,16 @@ class Searcher:
         piece_owner = np.array([row_of[int(o)] for o in owners[keep]], dtype=np.int64)
         titles = {s.id: s.title for s in self.store.list_episodes()}
         paper_starts: dict[tuple[str, str], float] = {}
-        if any(p.kind == "paper" for p in passages):
-            for eid in titles:
-                ep = self.store.load_episode(eid)
-                for ref in ep.references if ep else []:
-                    starts = [m.start for m in ref.mentions if m.start is not None]
-                    if starts:
-                        paper_starts[(eid, ref.url)] = min(starts)
+        sentences: dict[str, list[Sentence]] = {}
+        for eid in titles:
+            ep = self.store.load_episode(eid)
+            if ep is None:
+                continue
+            sentences[eid] = episode_sentences(ep)  # the stream passages were cut from
+            for ref in ep.references:
+                starts = [m.start for m in ref.mentions if m.start is not None]
+                if starts:
+                    paper_starts[(eid, ref.url)] = min(starts)
         self._index = HybridIndex(
             passages,
             self.model,
@@ -364,6 +544,7 @@ class Searcher:
             config=self.config,
             titles=titles,
             paper_starts=paper_starts,
+            sentences=sentences,
         )
         self._generation = pgen
 

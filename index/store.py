@@ -34,7 +34,9 @@ import numpy as np
 from index.chunk import Passage
 from podlens.atomic import atomic_write_bytes
 from podlens.config import data_dir as resolve_data_dir
+from podlens.errors import PodlensError
 from podlens.models import Episode
+from podlens.storage import check_writable, connect_read, write_error
 
 DB_NAME = "podlens.db"
 FAISS_NAME = "passages.faiss"
@@ -72,6 +74,10 @@ CREATE TABLE IF NOT EXISTS passages (
     embed_text TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS passages_episode ON passages(episode, kind, ord);
+CREATE TABLE IF NOT EXISTS content_hashes (
+    episode TEXT PRIMARY KEY REFERENCES episodes(id) ON DELETE CASCADE,
+    hash TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS vectors (
     passage_id INTEGER PRIMARY KEY REFERENCES passages(id) ON DELETE CASCADE,
     vec BLOB NOT NULL
@@ -100,6 +106,7 @@ class EpisodeSummary:
     chapters: int
     passages: int
     indexed_at: float
+    clock: str = "chapters"  # see podlens.models.CLOCKS
 
 
 @dataclass
@@ -122,17 +129,30 @@ class IndexStore:
         return self.db_path.is_file()
 
     def connect(self, create: bool = False) -> sqlite3.Connection:
-        if create:
+        """A connection for writing (``create``: makes the folder, the schema, WAL mode; a
+        one-line PodlensError where the data dir is read-only) or for reading an existing
+        index, which writes nothing where it cannot (:func:`podlens.storage.connect_read`)."""
+        if not create:
+            if not self.exists():
+                raise FileNotFoundError(self.db_path)
+            con = connect_read(self.db_path, timeout=60)
+            con.execute("PRAGMA busy_timeout = 60000")
+            return con
+        try:
             self.dir.mkdir(parents=True, exist_ok=True)
-        elif not self.exists():
-            raise FileNotFoundError(self.db_path)
-        con = sqlite3.connect(self.db_path, timeout=60, isolation_level=None)
-        con.execute("PRAGMA foreign_keys = ON")
-        con.execute("PRAGMA busy_timeout = 60000")
-        if create:
+            con = sqlite3.connect(self.db_path, timeout=60, isolation_level=None)
+            con.execute("PRAGMA foreign_keys = ON")
+            con.execute("PRAGMA busy_timeout = 60000")
             con.execute("PRAGMA journal_mode = WAL")
             con.executescript(_SCHEMA)
+        except (OSError, sqlite3.OperationalError) as e:
+            raise write_error(f"the index in {self.dir}", e) from None
         return con
+
+    def check_writable(self) -> None:
+        """One-line PodlensError unless an ingest could write this index: run before parsing
+        and embedding, so a read-only data dir is reported at once, not minutes later."""
+        check_writable(self.dir, self.db_path, self.faiss_path)
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -148,7 +168,8 @@ class IndexStore:
         with _closing(self.connect()) as con:
             rows = con.execute(
                 "SELECT id, title, podcast, published, duration, chapter_count, passage_count, "
-                "indexed_at FROM episodes ORDER BY published DESC, id"
+                "indexed_at, COALESCE(json_extract(json, '$.clock'), CASE WHEN chapter_count > 0 "
+                "THEN 'chapters' ELSE 'approximate' END) FROM episodes ORDER BY published DESC, id"
             ).fetchall()
         return [EpisodeSummary(*r) for r in rows]
 
@@ -158,6 +179,27 @@ class IndexStore:
         with _closing(self.connect()) as con:
             row = con.execute("SELECT json FROM episodes WHERE id = ?", (episode_id,)).fetchone()
         return Episode.from_dict(json.loads(row[0])) if row else None
+
+    def content_hashes(self) -> dict[str, str]:
+        """``{episode id: content hash}`` recorded by :meth:`set_content_hash` (the library's
+        incremental ingest: an item whose feed entry and transcript hash the same is skipped)."""
+        if not self.exists():
+            return {}
+        with _closing(self.connect()) as con:
+            try:
+                rows = con.execute("SELECT episode, hash FROM content_hashes").fetchall()
+            except sqlite3.OperationalError:  # an index written before the table existed
+                return {}
+        return dict(rows)
+
+    def set_content_hash(self, episode_id: str, content_hash: str) -> None:
+        """Record what ``episode_id`` was built from, after it is indexed.  Written after the
+        episode's own transaction: a crash in between only means it is redone next time."""
+        with _closing(self.connect(create=True)) as con:
+            con.execute(
+                "INSERT OR REPLACE INTO content_hashes (episode, hash) VALUES (?, ?)",
+                (episode_id, content_hash),
+            )
 
     def generation(self, con: sqlite3.Connection | None = None) -> int:
         if con is None:
@@ -277,7 +319,7 @@ class IndexStore:
                     len(episode.chapters),
                     len(passages),
                     time.time(),
-                    json.dumps(episode.to_dict(), ensure_ascii=False),
+                    _episode_json(episode),
                 ),
             )
             for p, v, pv in zip(passages, vectors, pieces, strict=True):
@@ -318,6 +360,12 @@ class IndexStore:
             if before_commit is not None:
                 before_commit()
             con.execute("COMMIT")
+        except sqlite3.OperationalError as e:
+            if con.in_transaction:
+                con.execute("ROLLBACK")
+            if "readonly" in str(e) or "read-only" in str(e) or "unable to open" in str(e):
+                raise write_error(f"the index in {self.dir}", e) from None
+            raise
         except BaseException:
             if con.in_transaction:
                 con.execute("ROLLBACK")
@@ -330,7 +378,8 @@ class IndexStore:
     # -- FAISS (derived) ----------------------------------------------------------------------
 
     def write_faiss(self):
-        """Build ``passages.faiss`` from SQLite and write it atomically; returns the index."""
+        """Build ``passages.faiss`` from SQLite and write it atomically; returns the index.
+        In a read-only data dir the index is only built in memory (searching still works)."""
         import faiss
 
         with _closing(self.connect()) as con:
@@ -340,7 +389,11 @@ class IndexStore:
             con.execute("COMMIT")
         index = flat_index(ids, vecs)
         payload = faiss.serialize_index(index).tobytes()
-        atomic_write_bytes(self.faiss_path, _HEADER.pack(_MAGIC, gen, len(payload)) + payload)
+        try:
+            atomic_write_bytes(self.faiss_path, _HEADER.pack(_MAGIC, gen, len(payload)) + payload)
+        except OSError:
+            if _folder_writable(self.dir):
+                raise
         return index, gen
 
     def read_faiss(self):
@@ -359,6 +412,23 @@ class IndexStore:
             return index, gen
         except (OSError, ValueError, struct.error, RuntimeError):
             return self.write_faiss()
+
+
+def _folder_writable(folder) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        check_writable(folder)
+    except PodlensError:
+        return False
+    return True
+
+
+def _episode_json(episode: Episode) -> str:
+    """The stored JSON; NaN/Infinity would make SQLite's ``json_extract`` call the row
+    malformed, so they are refused (ingest validates times; this is the last line)."""
+    try:
+        return json.dumps(episode.to_dict(), ensure_ascii=False, allow_nan=False)
+    except ValueError as e:
+        raise PodlensError(f"episode {episode.id}: not storable as JSON ({e})") from None
 
 
 def flat_index(ids: Sequence[int] | np.ndarray, vectors: np.ndarray):

@@ -3,6 +3,10 @@
     python -m ingest --feed URL|PATH [--transcript URL|PATH] (--episode N | --guid G)
                      [--data-dir DIR] [--dry-run] [--json] [--no-papers]
     python -m ingest axrp 19 [--feed URL] [same options]
+    python -m ingest --feed FEED --all [--transcripts-dir DIR] [--no-papers] [--force]
+                     [--data-dir DIR] [--json]       # every item, incrementally
+    python -m ingest --opml FILE [same options]      # every feed of a subscriptions file
+    python -m ingest axrp --all [--feed URL] [same options]
     python -m ingest status [--quiet] [--data-dir DIR]     # exit 0 if any episode is ingested
     python -m ingest align-eval --feed F --transcripts DIR  # leave-one-chapter-out errors
 
@@ -11,6 +15,11 @@ Fetching the papers an episode discusses (skip it with --no-papers) reads these 
     PODLENS_ARXIV_PDF       arXiv PDF URL with {id} (default https://arxiv.org/pdf/{id})
     PODLENS_FETCH_MIRRORS   "PREFIX=REPLACEMENT ..." fetch URLs under PREFIX from a mirror
     PODLENS_FETCH_INTERVAL  seconds between requests to one host (default 1)
+Every fetch reads these (see podlens/config.py):
+    PODLENS_ALLOW_HOSTS     hosts a feed's links may point at though loopback/private
+                            (e.g. "127.0.0.1 localhost"); --feed/--transcript need none
+    PODLENS_FETCH_DEADLINE  seconds one fetch may take in all (default 60)
+    PODLENS_FETCH_MAX_MB    largest feed/transcript fetched, MB (default 50)
 """
 
 from __future__ import annotations
@@ -69,10 +78,14 @@ def _dry_json(ep) -> str:  # type: ignore[no-untyped-def]
         "references",
         "duration_estimated",
         "transcript_url",
+        "clock",
     ]
     out = {k: d[k] for k in keys}
     out["chapters"] = [{"title": c["title"], "start": c["start"]} for c in d["chapters"]]
-    return json.dumps(out, ensure_ascii=False, indent=1)
+    try:  # NaN/Infinity are not JSON: validation keeps them out, and this makes sure
+        return json.dumps(out, ensure_ascii=False, indent=1, allow_nan=False)
+    except ValueError as e:
+        raise PodlensError(f"episode {ep.id}: cannot be written as JSON ({e})") from None
 
 
 STAGE_LABELS = {
@@ -203,9 +216,84 @@ def _align_eval(argv: list[str]) -> int:
     return 0
 
 
+def _library_parser(prog: str, shortcut: bool) -> argparse.ArgumentParser:
+    p = _Parser(
+        prog=prog,
+        description="Ingest every item of a feed (or of every feed in an OPML file); items "
+        "whose feed entry and transcript are unchanged since the last run are skipped.",
+    )
+    if shortcut:
+        p.add_argument("--all", action="store_true", required=True, help="every AXRP episode")
+        p.add_argument("--feed", help="feed URL or path (default $PODLENS_AXRP_FEED or AXRP's)")
+    else:
+        src = p.add_mutually_exclusive_group(required=True)
+        src.add_argument("--feed", help="RSS/Atom feed: URL or local path (with --all)")
+        src.add_argument("--opml", help="OPML subscriptions file: every outline with an xmlUrl")
+        p.add_argument("--all", action="store_true", help="every item of the feed")
+    p.add_argument("--transcripts-dir", help="folder of markdown transcripts (slug or number)")
+    p.add_argument("--range", help="only episode numbers in LO-HI, e.g. 12-20")
+    p.add_argument("--force", action="store_true", help="rebuild unchanged items too")
+    p.add_argument("--data-dir", help="data directory (default $PODLENS_DATA_DIR or data/)")
+    p.add_argument("--no-papers", action="store_true", help="do not fetch the papers discussed")
+    p.add_argument("--json", action="store_true", help="print the per-item report as JSON")
+    return p
+
+
+def _parse_range(text: str | None) -> tuple[float, float] | None:
+    if not text:
+        return None
+    lo, sep, hi = text.partition("-")
+    try:
+        bounds = (float(lo), float(hi if sep else lo))
+    except ValueError:
+        raise PodlensError(f"--range must look like 12-20, not {text!r}") from None
+    if bounds[0] > bounds[1]:
+        raise PodlensError(f"--range {text}: the first number is larger than the second")
+    return bounds
+
+
+def _run_library(args: argparse.Namespace, feeds: list[str]) -> int:
+    from library.feeds import ingest_feeds
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # per-item warnings: the summary has clocks
+        report = ingest_feeds(
+            feeds,
+            transcripts_dir=args.transcripts_dir,
+            data_dir=args.data_dir,
+            no_papers=args.no_papers,
+            force=args.force,
+            numbers=_parse_range(args.range),
+            bar=not args.json,
+        )
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        print(report.summary())
+    return 0
+
+
+def _is_library(argv: list[str]) -> bool:
+    return "--all" in argv or any(a == "--opml" or a.startswith("--opml=") for a in argv)
+
+
 @cli_errors(PROG)
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "axrp" and "--all" in argv:
+        args = _library_parser(f"{PROG} axrp", shortcut=True).parse_args(argv[1:])
+        from ingest.pipeline import axrp_feed_url
+
+        return _run_library(args, [axrp_feed_url(args.feed)])
+    if argv and argv[0] not in ("status", "align-eval", "axrp") and _is_library(argv):
+        args = _library_parser(PROG, shortcut=False).parse_args(argv)
+        if args.opml:
+            from library.feeds import feeds_from_opml
+
+            return _run_library(args, feeds_from_opml(args.opml))
+        if not args.all:
+            raise PodlensError("--feed with many items: add --all (or pick one with --episode)")
+        return _run_library(args, [args.feed])
     if argv and argv[0] == "status":
         return _status(argv[1:])
     if argv and argv[0] == "align-eval":

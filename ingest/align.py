@@ -80,6 +80,22 @@ CONFIG_GRID = tuple(
 )
 
 
+# Per-episode choice (align's default): the uniform rate, the fitted character model and the
+# per-speaker one, chosen by leave-one-anchor-out error on the episode's own anchors.  Measured
+# on the fixture (align-eval, nested): with chapter anchors only (12-25 per episode) the
+# choice is noise (worse than the fixed default at turn level, 9.2 s vs 8.2 s mean), so it
+# needs MIN_SELECT_ANCHORS interior anchors: in practice a transcript's own turn stamps.
+SELECT_GRID = (
+    BASELINE_CONFIG,
+    RateConfig("chars", speakers=False, pause=False, ridge=None),
+    DEFAULT_CONFIG,
+    PER_SPEAKER_CONFIG,
+)
+MIN_SELECT_ANCHORS = 30  # interior anchors before the data can tell variants apart (see below)
+MAX_SELECT_ANCHORS = 60
+SELECT_MARGIN = 0.8  # another variant must beat the default's error by 20% to be chosen
+
+
 class AlignmentWarning(UserWarning):
     """Alignment ran without chapter anchors (duration only): times are a uniform estimate."""
 
@@ -245,15 +261,59 @@ class RateModel:
         return self.feats[lo:hi] @ self.theta
 
 
+STAMP = "<stamp>"  # label of an anchor from a timestamp the transcript writes on a turn
+STAMP_AGREEMENT = 30.0  # seconds: stamps further than this from the chapters (median) are unused
+
+
+def usable_stamps(
+    stamps: list[float | None] | None, chapter_anchors: list[Anchor], duration: float | None
+) -> dict[int, float]:
+    """The transcript's per-turn stamps that can be trusted as anchors: within the episode,
+    the longest run that never goes backwards, and, where chapters pin turns too, agreeing with
+    them (median distance at most :data:`STAMP_AGREEMENT`; an edit of the audio after the
+    transcript was stamped would shift every stamp, and then the chapters win)."""
+    if not stamps:
+        return {}
+    limit = float(duration) if duration else float("inf")
+    raw = [Anchor(i, float(s), STAMP) for i, s in enumerate(stamps) if s is not None and s <= limit]
+    kept = {a.turn: a.time for a in _consistent(raw)}
+    if len(kept) < 2:
+        return kept
+    turns_, times_ = np.array(sorted(kept)), np.array([kept[k] for k in sorted(kept)])
+    diffs = [
+        abs(float(np.interp(a.turn, turns_, times_)) - a.time)
+        for a in chapter_anchors
+        if a.label not in ("<start>", "<end>") and turns_[0] <= a.turn <= turns_[-1]
+    ]
+    if diffs and float(np.median(diffs)) > STAMP_AGREEMENT:
+        warnings.warn(
+            f"the transcript's timestamps disagree with the chapters (median "
+            f"{np.median(diffs):.0f} s): using the chapters",
+            AlignmentWarning,
+            stacklevel=3,
+        )
+        return {}
+    return kept
+
+
 def build_anchors(
-    turns: list[Turn], sections: list[str], chapters: list[Chapter], duration: float | None
+    turns: list[Turn],
+    sections: list[str],
+    chapters: list[Chapter],
+    duration: float | None,
+    stamps: list[float | None] | None = None,
 ) -> tuple[list[Anchor], dict[int, int]]:
+    """Anchors from matched chapters, the transcript's usable stamps (``stamps[i]``: turn i's
+    written start, or None), the start and the duration; the largest consistent set."""
     matches = match_chapters(chapters, sections)
     firsts = section_first_turns(turns, sections)
     anchors = [
         Anchor(firsts[s], float(chapters[c].start), chapters[c].title)
         for c, s in sorted(matches.items())
     ]
+    # A stamp is written on the turn itself; a chapter's start is the show notes' rounding of
+    # where the section begins.  Where both pin one turn, the stamp wins (added last).
+    anchors += [Anchor(i, t, STAMP) for i, t in usable_stamps(stamps, anchors, duration).items()]
     if not any(a.turn == 0 for a in anchors):
         anchors.append(Anchor(0, 0.0, "<start>"))
     if duration and duration > 0:
@@ -287,6 +347,17 @@ class Alignment:
     matches: dict[int, int]
     anchors: list[Anchor]
     method: str
+    n_turns: int = 0
+
+    @property
+    def clock(self) -> str:
+        """The Episode's ``clock``: "transcript" when the transcript's own stamps pin every turn,
+        "chapters" when chapters (or some stamps) anchor it, else "approximate"."""
+        stamped = {a.turn for a in self.anchors if a.label == STAMP}
+        if stamped and len(stamped) >= self.n_turns:
+            return "transcript"
+        real = [a for a in self.anchors if a.label not in ("<start>", "<end>")]
+        return "chapters" if real else "approximate"
 
 
 def align(
@@ -296,22 +367,24 @@ def align(
     duration: float | None,
     uniform: bool = False,
     config: RateConfig | None = None,
+    stamps: list[float | None] | None = None,
 ) -> Alignment:
-    """Fill ``start``/``end`` of every turn in place; returns what was used."""
+    """Fill ``start``/``end`` of every turn in place; returns what was used.  ``stamps`` are
+    the turns' written starts (:attr:`ingest.transcript.ParsedTurn.stamp`), used as anchors."""
     if not turns:
         raise PodlensError("the transcript has no turns to align")
-    if not chapters and not duration:
+    if not chapters and not duration and not any(s is not None for s in stamps or []):
         raise PodlensError(
             "the feed item has neither chapters nor a duration: no clock to align to"
         )
-    if not chapters:
+    if not chapters and not any(s is not None for s in stamps or []):
         warnings.warn(
             "the feed item has no chapters: turns are placed uniformly over the duration",
             AlignmentWarning,
             stacklevel=2,
         )
-    anchors, matches = build_anchors(turns, sections, chapters, duration)
-    if chapters and not matches:
+    anchors, matches = build_anchors(turns, sections, chapters, duration, stamps)
+    if chapters and not matches and not any(a.label == STAMP for a in anchors):
         if not duration:
             raise PodlensError(
                 "no feed chapter matches a transcript section and there is no duration: "
@@ -322,6 +395,8 @@ def align(
             AlignmentWarning,
             stacklevel=2,
         )
+    if config is None and not uniform:
+        config = choose_config(turns, anchors)
     model = RateModel(turns, uniform=uniform, config=config).fit(anchors)
     starts, end = place(turns, anchors, model)
     for i, t in enumerate(turns):
@@ -330,7 +405,12 @@ def align(
     estimated = not duration
     total = float(duration) if duration else round(end, 2)
     return Alignment(
-        total, estimated, matches, anchors, "uniform" if model.uniform else model.config.name
+        total,
+        estimated,
+        matches,
+        anchors,
+        "uniform" if model.uniform else model.config.name,
+        n_turns=len(turns),
     )
 
 
@@ -348,6 +428,52 @@ class CVResult:
         return float(np.median(self.errors)) if self.errors else float("nan")
 
 
+def _interp_error(model: RateModel, anchors: list[Anchor], k: int) -> float:
+    """Fit on every anchor but ``k``, predict ``k`` between its neighbours, return the error."""
+    a, held, b = anchors[k - 1], anchors[k], anchors[k + 1]
+    model.fit(anchors[:k] + anchors[k + 1 :])
+    c = model.costs(a.turn, b.turn)
+    tot = c.sum()
+    part = model.costs(a.turn, held.turn).sum()
+    pred = a.time + (b.time - a.time) * (part / tot if tot > 0 else 0.0)
+    return abs(pred - held.time)
+
+
+def _held_out(anchors: list[Anchor], labels: tuple[str, ...] = ("<start>", "<end>")) -> list[int]:
+    """Indices of interior anchors (a neighbour on both sides) whose label is not in ``labels``."""
+    return [k for k in range(1, len(anchors) - 1) if anchors[k].label not in labels]
+
+
+def choose_config(
+    turns: list[Turn],
+    anchors: list[Anchor],
+    grid: tuple[RateConfig, ...] | None = None,
+    models: dict[RateConfig, RateModel] | None = None,
+) -> RateConfig:
+    """The variant of ``grid`` (default :data:`SELECT_GRID`) with the lowest mean
+    leave-one-anchor-out error on this episode's own anchors; :data:`DEFAULT_CONFIG` when there
+    are fewer than :data:`MIN_SELECT_ANCHORS` interior anchors to tell them apart.  The uniform
+    rate is in the grid, so where the data can tell, the choice is never worse than uniform on
+    the anchors it sees."""
+    grid = grid or SELECT_GRID
+    held = _held_out(anchors)
+    if len(held) < MIN_SELECT_ANCHORS:
+        return DEFAULT_CONFIG
+    if len(held) > MAX_SELECT_ANCHORS:  # dense stamps: an even subsample tells as much
+        held = held[:: -(-len(held) // MAX_SELECT_ANCHORS)]
+    models = models if models is not None else {}
+    scores = {}
+    for cfg in grid:
+        model = models.setdefault(cfg, RateModel(turns, config=cfg))
+        scores[cfg] = float(np.mean([_interp_error(model, anchors, k) for k in held]))
+    # The default wins unless another variant is clearly better: with a dozen anchors the
+    # leave-one-out means are noisy, and a near tie is noise (measured with align-eval).
+    best = min(grid, key=lambda c: (scores[c], grid.index(c)))
+    if DEFAULT_CONFIG in scores and scores[best] > SELECT_MARGIN * scores[DEFAULT_CONFIG]:
+        return DEFAULT_CONFIG
+    return best
+
+
 def cross_validate(
     turns: list[Turn],
     sections: list[str],
@@ -355,23 +481,34 @@ def cross_validate(
     duration: float | None,
     uniform: bool = False,
     config: RateConfig | None = None,
+    select: bool = False,
+    stamps: list[float | None] | None = None,
 ) -> CVResult:
     """Leave one chapter anchor out, refit on the rest, predict its start; interior anchors only
-    (a neighbour on both sides), so every prediction is an interpolation."""
-    anchors, _ = build_anchors(turns, sections, chapters, duration)
+    (a neighbour on both sides), so every prediction is an interpolation.
+
+    ``select``: the variant is chosen per held-out chapter by :func:`choose_config` on the
+    remaining anchors only (nested, so the choice never sees the point it is scored on).
+    ``stamps`` (turn stamps used as anchors) make the neighbours of a chapter closer; a chapter
+    whose first turn is itself stamped is scored as the stamp against the published time."""
+    anchors, _ = build_anchors(turns, sections, chapters, duration, stamps)
     errors, labels = [], []
-    for k in range(1, len(anchors) - 1):
+    models: dict[RateConfig, RateModel] = {}
+    fixed = BASELINE_CONFIG if uniform else (config or DEFAULT_CONFIG)
+    if stamps:  # chapter anchors replaced by a stamp on the same turn: score the stamp
+        by_turn = {a.turn: a for a in anchors}
+        firsts = section_first_turns(turns, sections)
+        for c, sec in sorted(match_chapters(chapters, sections).items()):
+            a = by_turn.get(firsts[sec])
+            if a is not None and a.label == STAMP:
+                errors.append(abs(a.time - chapters[c].start))
+                labels.append(chapters[c].title)
+    for k in _held_out(anchors, ("<start>", "<end>", STAMP)):
         held = anchors[k]
-        if held.label in ("<start>", "<end>"):
-            continue
         rest = anchors[:k] + anchors[k + 1 :]
-        model = RateModel(turns, uniform=uniform, config=config).fit(rest)
-        a, b = anchors[k - 1], anchors[k + 1]
-        c = model.costs(a.turn, b.turn)
-        tot = c.sum()
-        part = model.costs(a.turn, held.turn).sum()
-        pred = a.time + (b.time - a.time) * (part / tot if tot > 0 else 0.0)
-        errors.append(abs(pred - held.time))
+        cfg = choose_config(turns, rest, models=models) if select else fixed
+        model = models.setdefault(cfg, RateModel(turns, config=cfg))
+        errors.append(_interp_error(model, anchors, k))
         labels.append(held.label)
     return CVResult(errors, labels)
 
@@ -384,11 +521,17 @@ def turn_errors(
     duration: float | None,
     uniform: bool = False,
     config: RateConfig | None = None,
+    anchor_stamps: list[float | None] | None = None,
+    select: bool = False,
 ) -> list[float]:
-    """|predicted - written| start of every turn whose transcript writes a timestamp, placing the
-    turns from the chapter anchors only (the stamps are never seen).  Turns pinned by an anchor
-    are left out: they are exact by construction."""
-    anchors, _ = build_anchors(turns, sections, chapters, duration)
+    """|predicted - written| start of every turn whose transcript writes a timestamp in
+    ``stamps``, placing the turns from the chapter anchors and ``anchor_stamps`` (a disjoint
+    subset of the stamps, e.g. every other one; the measured stamps are never seen).  Turns
+    pinned by an anchor are left out: they are exact by construction.  ``select`` chooses the
+    variant per episode (:func:`choose_config`) from those anchors."""
+    anchors, _ = build_anchors(turns, sections, chapters, duration, anchor_stamps)
+    if select and not uniform:
+        config = choose_config(turns, anchors)
     model = RateModel(turns, uniform=uniform, config=config).fit(anchors)
     starts, _ = place(turns, anchors, model)
     pinned = {a.turn for a in anchors}

@@ -21,8 +21,7 @@ file is ``YYYY-MM-DD-<slug>.markdown``), else by the episode number in the post'
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -37,8 +36,8 @@ from ingest.align import (
     match_chapters,
     turn_errors,
 )
-from ingest.feed import item_from_entry, load_feed, title_number
-from ingest.transcript import parse_transcript
+from ingest.feed import item_from_entry, load_feed
+from ingest.transcript import LocalTranscripts, parse_transcript
 
 GRID = tuple(dict.fromkeys((BASELINE_CONFIG, PER_SPEAKER_CONFIG, DEFAULT_CONFIG, *CONFIG_GRID)))
 
@@ -54,6 +53,14 @@ class EpisodeEval:
     turn_errors: dict[RateConfig, list[float]]  # stamped turns (empty without stamps)
     selected: RateConfig = DEFAULT_CONFIG  # set by select(): chosen without this episode
     selected_on: str = "default"  # "other episodes" once select() ran over >= 2 episodes
+    # What align() does: the variant chosen per episode on its own anchors (nested: never on
+    # the point scored).  Chapter errors; turn errors from the chapter anchors only.
+    auto: list[float] = field(default_factory=list)
+    auto_turn: list[float] = field(default_factory=list)
+    # Stamped transcripts, stamps used as anchors: every other stamp is an anchor, the rest are
+    # measured (stamped_turn); chapters are predicted with those anchors too (stamped_chapter).
+    stamped_chapter: list[float] = field(default_factory=list)
+    stamped_turn: list[float] = field(default_factory=list)
 
     @property
     def baseline(self) -> list[float]:
@@ -81,18 +88,6 @@ class EpisodeEval:
         return self.turn_errors[self.selected]
 
 
-def _post_index(folder: Path) -> tuple[dict[str, Path], dict[str, Path]]:
-    by_slug, by_num = {}, {}
-    for p in sorted(folder.glob("*.markdown")) + sorted(folder.glob("*.md")):
-        slug = re.sub(r"^\d{4}-\d{2}-\d{2}-", "", p.stem)
-        by_slug[slug] = p
-        head = p.read_text(encoding="utf-8", errors="replace")[:600]
-        m = re.search(r"^title:\s*\"?(.*?)\"?\s*$", head, re.M)
-        if m and (n := title_number(m.group(1))):
-            by_num.setdefault(n, p)
-    return by_slug, by_num
-
-
 def _criterion(rows: list[EpisodeEval], cfg: RateConfig) -> float:
     chap = np.concatenate([r.chapter_errors[cfg] for r in rows]) if rows else np.array([])
     turn = np.concatenate([r.turn_errors[cfg] for r in rows]) if rows else np.array([])
@@ -114,16 +109,11 @@ def select(rows: list[EpisodeEval]) -> list[EpisodeEval]:
 
 def evaluate(feed: str, transcripts: str | Path) -> list[EpisodeEval]:
     parsed = load_feed(feed)
-    by_slug, by_num = _post_index(Path(transcripts))
+    posts = LocalTranscripts(transcripts)
     out = []
     for entry in parsed.entries:
         item = item_from_entry(parsed, entry)
-        path = None
-        if item.transcript_url:
-            slug = item.transcript_url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".html")
-            path = by_slug.get(slug)
-        if path is None and item.number:
-            path = by_num.get(item.number)
+        path = posts.find(item.transcript_url, item.number)
         if path is None or not item.chapters:
             continue
         tr = parse_transcript(path.read_text(encoding="utf-8"), str(path))
@@ -139,6 +129,32 @@ def evaluate(feed: str, transcripts: str | Path) -> list[EpisodeEval]:
                 if any(s is not None for s in stamps)
                 else []
             )
+        held, anchor_stamps = _split_stamps(stamps)
+        auto = cross_validate(turns, tr.sections, item.chapters, item.duration, select=True).errors
+        auto_turn = (
+            turn_errors(turns, stamps, tr.sections, item.chapters, item.duration, select=True)
+            if any(s is not None for s in stamps)
+            else []
+        )
+        stamped_chapter, stamped_turn = [], []
+        if any(s is not None for s in anchor_stamps):
+            stamped_chapter = cross_validate(
+                turns,
+                tr.sections,
+                item.chapters,
+                item.duration,
+                select=True,
+                stamps=anchor_stamps,
+            ).errors
+            stamped_turn = turn_errors(
+                turns,
+                held,
+                tr.sections,
+                item.chapters,
+                item.duration,
+                anchor_stamps=anchor_stamps,
+                select=True,
+            )
         out.append(
             EpisodeEval(
                 episode=item.number or "?",
@@ -148,9 +164,26 @@ def evaluate(feed: str, transcripts: str | Path) -> list[EpisodeEval]:
                 has_duration=item.duration is not None,
                 chapter_errors=chap,
                 turn_errors=turn,
+                auto=auto,
+                auto_turn=auto_turn,
+                stamped_chapter=stamped_chapter,
+                stamped_turn=stamped_turn,
             )
         )
     return select(out)
+
+
+def _split_stamps(stamps: list[float | None]) -> tuple[list[float | None], list[float | None]]:
+    """``(held out, anchors)``: alternate the written stamps between the two, in turn order."""
+    held: list[float | None] = [None] * len(stamps)
+    anchors: list[float | None] = [None] * len(stamps)
+    n = 0
+    for i, s in enumerate(stamps):
+        if s is None:
+            continue
+        (anchors if n % 2 == 0 else held)[i] = s
+        n += 1
+    return held, anchors
 
 
 def _mm(e: np.ndarray) -> str:
@@ -158,9 +191,12 @@ def _mm(e: np.ndarray) -> str:
 
 
 def _summary(name: str, e: np.ndarray) -> str:
+    if not len(e):
+        return f"  {name:<30} (no points)"
     return (
         f"  {name:<30} mean {e.mean():6.1f} s  median {np.median(e):6.1f} s  "
-        f"p90 {np.percentile(e, 90):6.1f} s  within 30 s {np.mean(e <= 30):.0%}"
+        f"p90 {np.percentile(e, 90):6.1f} s  max {e.max():6.1f} s  "
+        f"within 30 s {np.mean(e <= 30):.0%}"
     )
 
 
@@ -203,7 +239,15 @@ def format_report(rows: list[EpisodeEval]) -> str:
         (model_name, cat(lambda r: r.model)),
     ):
         lines.append(_summary(name, e))
+    lines.append(_summary("per-episode choice (align)", cat(lambda r: r.auto)))
     lines.append(f"  selected model: {how}: {'; '.join(chosen)}")
+    worse = [
+        r.episode for r in rows if len(r.auto) >= 4 and np.mean(r.auto) > np.mean(r.baseline) + 1e-9
+    ]
+    lines.append(
+        "  per-episode choice worse than uniform (mean, >= 4 held-out chapters): "
+        + (", ".join(worse) if worse else "none")
+    )
     tb = cat(lambda r: r.turn_baseline)
     if len(tb):
         n_eps = sum(1 for r in rows if r.turn_baseline)
@@ -216,6 +260,23 @@ def format_report(rows: list[EpisodeEval]) -> str:
             ("uniform words (baseline)", tb),
             ("per-speaker rates (model)", cat(lambda r: r.turn_per_speaker)),
             (model_name, cat(lambda r: r.turn_model)),
+            ("per-episode choice (align)", cat(lambda r: r.auto_turn)),
         ):
             lines.append(_summary(name, e))
+    st = cat(lambda r: r.stamped_turn)
+    if len(st):
+        sc = cat(lambda r: r.stamped_chapter)
+        n_eps = sum(1 for r in rows if r.stamped_turn)
+        lines += [
+            "",
+            f"stamps as anchors ({n_eps} transcripts): every other stamp anchors, the rest "
+            "are measured",
+            _summary("held-out stamps", st),
+            _summary("chapter starts (same anchors)", sc),
+        ]
+        stamped = {r.episode for r in rows if r.stamped_turn}
+        mixed = np.concatenate(
+            [np.asarray(r.stamped_chapter if r.episode in stamped else r.auto) for r in rows]
+        )
+        lines.append(_summary("all chapters, every clock", mixed))
     return "\n".join(lines)

@@ -9,8 +9,11 @@ timestamp lines of the show notes.  Supported note formats (one chapter per line
 from __future__ import annotations
 
 import html
+import itertools
 import json
+import math
 import re
+import warnings
 import xml.sax
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,10 +23,11 @@ from urllib.parse import urljoin
 import feedparser
 from bs4 import BeautifulSoup
 
-from ingest.source import is_url, read_text
+from ingest.source import is_url, read_linked, read_text
+from ingest.timed import TranscriptLink
 from podlens.errors import PodlensError
 from podlens.models import Chapter
-from podlens.timecode import parse_timestamp
+from podlens.timecode import MAX_SECONDS, fmt_time, parse_timestamp
 
 _TS = r"(\d{1,2}:\d{2}(?::\d{2})?)"
 _SEP = r"[\s\-–—:|.]*"
@@ -34,6 +38,16 @@ _TRAIL = re.compile(rf"^\s*(?:[-*•]\s*)?(\S.*?){_SEP}(?:\({_TS}\)|\[{_TS}\])\s
 _TITLE_NUM = re.compile(r"^\s*(?:episode|ep\.?|#)?\s*(\d+(?:\.\d+)?)(?=\s*[-–—:|.)]|\s)", re.I)
 _AXRP_LINK = re.compile(r"(?:https?://)?(?:www\.)?axrp\.net/episode/[^\s\"'<>)\]]+?\.html", re.I)
 # The same page layout on any host (a mirror, a local test server): /episode/YYYY/MM/DD/slug.html
+# More chapters than any episode has: past this a chapter list is an attack on the Episode page.
+MAX_CHAPTERS = 1000
+MAX_CHAPTER_TITLE = 300  # characters
+CHAPTERS_MAX_MB = 5.0  # a podcast:chapters file; real ones are a few kB
+
+
+class FeedWarning(UserWarning):
+    """A value from the feed was unusable and was dropped or repaired (the CLI prints it)."""
+
+
 _EPISODE_PAGE = re.compile(r"https?://[^\s\"'<>/]+/episode/\d{4}/\d{2}/\d{2}/[^\s\"'<>)\]]+?\.html")
 
 
@@ -53,6 +67,8 @@ class FeedItem:
     chapters: list[Chapter] = field(default_factory=list)
     chapters_source: str = "none"  # "podcast:chapters" | "show notes" | "none"
     feed_url: str | None = None
+    # Every <podcast:transcript> tag, in feed order (feedparser keeps only the last one).
+    transcripts: list[TranscriptLink] = field(default_factory=list)
 
 
 def html_to_text(fragment: str) -> str:
@@ -113,15 +129,86 @@ def chapters_from_json(text: str, src: str) -> list[Chapter]:
     if not isinstance(items, list):
         raise PodlensError(f"chapters {src}: no 'chapters' list")
     out = []
+    unusable = 0
     for c in items:
         if not isinstance(c, dict) or c.get("toc") is False:
             continue
-        try:
-            start = float(c["startTime"])
-        except (KeyError, TypeError, ValueError):
-            raise PodlensError(f"chapters {src}: a chapter without a numeric startTime") from None
+        start = _seconds(c.get("startTime"))
+        if start is None:
+            unusable += 1
+            continue
         out.append(Chapter(title=str(c.get("title") or f"Chapter {len(out) + 1}"), start=start))
-    out.sort(key=lambda c: c.start)
+    if unusable:
+        warnings.warn(
+            FeedWarning(
+                f"chapters {src}: dropped {unusable} chapter(s) whose startTime is missing, "
+                f"not a number, NaN, infinite, negative or past {MAX_SECONDS / 86400:g} days"
+            ),
+            stacklevel=2,
+        )
+    if items and not out and unusable:
+        raise PodlensError(f"chapters {src}: no chapter has a usable startTime")
+    return clean_chapters(out, None, f"chapters {src}")
+
+
+def _seconds(value: Any) -> float | None:
+    """A chapter time from JSON: a finite number of seconds in [0, MAX_SECONDS], else None.
+    JSON numbers may be NaN/Infinity (Python's json reads them) or strings; booleans are not
+    times."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        t = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return t if math.isfinite(t) and 0 <= t <= MAX_SECONDS else None
+
+
+def clean_chapters(chapters: list[Chapter], duration: float | None, what: str) -> list[Chapter]:
+    """Chapters the rest of Podlens can trust, repairing what a feed got wrong with a
+    :class:`FeedWarning` each: times that are not finite seconds in [0, MAX_SECONDS] or that
+    start at or past ``duration`` are dropped; out-of-order chapters are sorted (stably);
+    an exact repeat (same start and title) is dropped; titles are cut to MAX_CHAPTER_TITLE
+    characters; past MAX_CHAPTERS only the first ones are kept.  Two chapters may share a start
+    with different titles: real feeds list a section and its first subsection that way."""
+
+    def warn(message: str) -> None:
+        warnings.warn(FeedWarning(f"{what}: {message}"), stacklevel=3)
+
+    ok = [c for c in chapters if _seconds(c.start) is not None]
+    if len(ok) < len(chapters):
+        warn(f"dropped {len(chapters) - len(ok)} chapter(s) with an invalid start time")
+    if duration is not None and math.isfinite(duration) and duration > 0:
+        inside = [c for c in ok if c.start < duration]
+        if len(inside) < len(ok):
+            warn(
+                f"dropped {len(ok) - len(inside)} chapter(s) starting at or after the end of "
+                f"the episode ({fmt_time(duration)})"
+            )
+        ok = inside
+    if any(b.start < a.start for a, b in itertools.pairwise(ok)):
+        warn("chapters were out of order; sorted by start time")
+        ok = sorted(ok, key=lambda c: c.start)
+    out: list[Chapter] = []
+    seen: set[tuple[float, str]] = set()
+    for c in ok:
+        key = (c.start, c.title.strip().casefold())
+        if key not in seen:
+            seen.add(key)
+            out.append(c)
+    if len(out) < len(ok):
+        warn(f"dropped {len(ok) - len(out)} repeated chapter(s) (same start and title)")
+    if any(len(c.title) > MAX_CHAPTER_TITLE for c in out):
+        warn(f"cut chapter titles longer than {MAX_CHAPTER_TITLE} characters")
+        out = [
+            Chapter(title=c.title[: MAX_CHAPTER_TITLE - 1].rstrip() + "…", start=c.start)
+            if len(c.title) > MAX_CHAPTER_TITLE
+            else c
+            for c in out
+        ]
+    if len(out) > MAX_CHAPTERS:
+        warn(f"{len(out)} chapters; kept the first {MAX_CHAPTERS}")
+        out = out[:MAX_CHAPTERS]
     return out
 
 
@@ -154,13 +241,21 @@ def _numbers(entry: Any) -> tuple[str | None, set[str]]:
 
 
 def _duration(raw: Any) -> float | None:
+    """``itunes:duration`` in seconds; None (with a FeedWarning) when it is not a positive
+    finite clock time under MAX_SECONDS (NaN, infinity, negative, garbage)."""
     if raw is None or str(raw).strip() == "":
         return None
     try:
         d = parse_timestamp(str(raw))
     except PodlensError:
-        return None
-    return d if d > 0 else None
+        d = None
+    if d is not None and math.isfinite(d) and 0 < d <= MAX_SECONDS:
+        return d
+    warnings.warn(
+        FeedWarning(f"itunes:duration {str(raw)[:40]!r} is not a usable duration; ignored"),
+        stacklevel=2,
+    )
+    return None
 
 
 def _published(entry: Any) -> str | None:
@@ -182,6 +277,18 @@ def _audio_url(entry: Any) -> str | None:
         if ln.get("rel") == "enclosure" and ln.get("href"):
             return ln["href"]
     return None
+
+
+def _safe_audio_url(entry: Any) -> str | None:
+    """The enclosure URL if it is http(s): the app hands it to the browser's player, and a
+    ``file:`` or ``javascript:`` enclosure has no business there (dropped with a warning)."""
+    url = _audio_url(entry)
+    if url and not is_url(url.strip()):
+        warnings.warn(
+            FeedWarning(f"enclosure {url[:80]!r} is not an http(s) URL; ignored"), stacklevel=2
+        )
+        return None
+    return url.strip() if url else None
 
 
 def _notes_html(entry: Any) -> str:
@@ -216,6 +323,49 @@ def _transcript_url(entry: Any, notes_html: str, notes_text: str) -> str | None:
     return None
 
 
+_PODCAST_NS = "https://podcastindex.org/namespace/1.0"
+
+
+def transcript_tags(text: str) -> list[list[TranscriptLink]]:
+    """The ``<podcast:transcript>`` tags of each item (RSS ``item`` / Atom ``entry``), in
+    document order.  Read from the XML itself because feedparser keeps one per item; entities
+    are not resolved and nothing is fetched (a feed is untrusted input)."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=False)
+    try:
+        root = etree.fromstring(text.encode("utf-8"), parser)
+    except (etree.XMLSyntaxError, ValueError):
+        return []
+    if root is None:
+        return []
+    out: list[list[TranscriptLink]] = []
+    for el in root.iter():
+        if not isinstance(el.tag, str) or etree.QName(el).localname not in ("item", "entry"):
+            continue
+        links = []
+        for t in el.iter():
+            if not isinstance(t.tag, str):
+                continue
+            q = etree.QName(t)
+            if q.localname == "transcript" and (q.namespace or "").rstrip("/") in (
+                _PODCAST_NS,
+                _PODCAST_NS.replace("https", "http"),
+            ):
+                url = (t.get("url") or "").strip()
+                if url:
+                    links.append(
+                        TranscriptLink(
+                            url=url,
+                            type=(t.get("type") or "").strip(),
+                            language=t.get("language"),
+                            rel=t.get("rel"),
+                        )
+                    )
+        out.append(links)
+    return out
+
+
 def load_feed(src: str) -> Any:
     """Fetch and parse a feed; PodlensError when it is not a feed feedparser can read."""
     text = read_text(src, "feed")
@@ -239,6 +389,8 @@ def parse_feed_text(text: str, src: str = "feed") -> Any:
         if not parsed.get("feed") or not parsed.get("version"):
             raise PodlensError(f"feed {src}: not an RSS or Atom feed")
         raise PodlensError(f"feed {src}: the feed has no items")
+    tags = transcript_tags(text)
+    parsed["podlens_transcripts"] = tags if len(tags) == len(parsed.entries) else []
     return parsed
 
 
@@ -267,25 +419,28 @@ def item_from_entry(parsed: Any, entry: Any, feed_url: str | None = None) -> Fee
     notes_text = html_to_text(notes_html)
     chapters: list[Chapter] = []
     source = "none"
+    duration = _duration(entry.get("itunes_duration"))
     pc = entry.get("podcast_chapters")
     if isinstance(pc, dict) and pc.get("url"):
+        # A URL from the feed: http(s) and public hosts only, never a local file.
         url = pc["url"]
-        if feed_url and not is_url(url) and is_url(feed_url):
-            url = urljoin(feed_url, url)
-        chapters = chapters_from_json(read_text(url, "chapters"), url)
+        text = read_linked(url, "chapters", base=feed_url, max_mb=CHAPTERS_MAX_MB)
+        chapters = chapters_from_json(text, url)
         source = "podcast:chapters"
     if not chapters:
         chapters = chapters_from_notes(notes_text)
         source = "show notes" if chapters else "none"
+    chapters = clean_chapters(chapters, duration, f"{source} of {entry.get('title') or 'item'}")
     number, _ = _numbers(entry)
+    transcripts = _item_transcripts(parsed, entry, feed_url)
     return FeedItem(
         podcast=str(parsed.feed.get("title") or "").strip() or "Podcast",
         title=str(entry.get("title") or "").strip() or "Untitled episode",
         guid=entry.get("id"),
         number=number,
         published=_published(entry),
-        audio_url=_audio_url(entry),
-        duration=_duration(entry.get("itunes_duration")),
+        audio_url=_safe_audio_url(entry),
+        duration=duration,
         link=entry.get("link"),
         notes_html=notes_html,
         notes_text=notes_text,
@@ -293,7 +448,30 @@ def item_from_entry(parsed: Any, entry: Any, feed_url: str | None = None) -> Fee
         chapters=chapters,
         chapters_source=source,
         feed_url=feed_url,
+        transcripts=transcripts,
     )
+
+
+def _item_transcripts(parsed: Any, entry: Any, feed_url: str | None) -> list[TranscriptLink]:
+    """The entry's transcript tags, relative URLs resolved against the feed's."""
+    tags: list[list[TranscriptLink]] = parsed.get("podlens_transcripts") or []
+    links: list[TranscriptLink] = []
+    for i, e in enumerate(parsed.entries):
+        if e is entry and i < len(tags):
+            links = tags[i]
+            break
+    if not links:  # feedparser's single tag (the XML was unreadable to lxml)
+        pt = entry.get("podcast_transcript")
+        if isinstance(pt, dict) and pt.get("url"):
+            links = [TranscriptLink(url=pt["url"], type=str(pt.get("type") or ""))]
+    if feed_url and is_url(feed_url):
+        links = [
+            TranscriptLink(urljoin(feed_url, ln.url), ln.type, ln.language, ln.rel)
+            if not is_url(ln.url)
+            else ln
+            for ln in links
+        ]
+    return links
 
 
 def read_item(feed: str, episode: str | int | None = None, guid: str | None = None) -> FeedItem:

@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from ingest.references import arxiv_id, collect_references, show_notes_titled
 from podlens.atomic import atomic_write_json
@@ -52,12 +52,19 @@ class PapersConfig:
 
     @classmethod
     def from_settings(cls, s: Settings) -> PapersConfig:
-        """``PODLENS_ARXIV_API``, ``PODLENS_ARXIV_PDF``, ``PODLENS_FETCH_MIRRORS`` and
-        ``PODLENS_FETCH_INTERVAL`` (see :mod:`podlens.config`)."""
+        """``PODLENS_ARXIV_API``, ``PODLENS_ARXIV_PDF``, ``PODLENS_FETCH_MIRRORS``,
+        ``PODLENS_FETCH_INTERVAL``, ``PODLENS_FETCH_DEADLINE`` and ``PODLENS_ALLOW_HOSTS`` (see
+        :mod:`podlens.config`).  The works' URLs come from the transcript and show notes, so
+        they are fetched from public hosts only; the arXiv endpoints and mirrors the listener
+        configured are theirs to point anywhere."""
+        own = {urlsplit(u).hostname for u in (s.arxiv_api, s.arxiv_pdf.replace("{id}", "x"))}
         http = HttpConfig(
             min_interval=s.fetch_interval,
             host_intervals=ARXIV_HOST_INTERVALS,
             mirrors=dict(s.fetch_mirrors),
+            max_seconds=s.fetch_deadline,
+            public_only=True,
+            allow_hosts=s.allow_hosts | {h.lower() for h in own if h},
         )
         return cls(arxiv_api=s.arxiv_api, arxiv_pdf=s.arxiv_pdf, http=http)
 

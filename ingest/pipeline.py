@@ -10,9 +10,10 @@ import os
 from pathlib import Path
 
 from ingest.align import align
-from ingest.feed import episode_id, read_item
-from ingest.source import read_text
-from ingest.transcript import parse_transcript
+from ingest.feed import FeedItem, episode_id, read_item
+from ingest.source import read_linked, read_text
+from ingest.timed import TIMED, choose_transcript, cues_to_turns, parse_timed, sniff
+from ingest.transcript import check_transcript_text, check_transcript_words, parse_transcript
 from podlens.config import settings
 from podlens.errors import PodlensError
 from podlens.models import Chapter, Episode, PaperDoc
@@ -37,22 +38,79 @@ def build_episode(
     report("feed", 0.0)
     item = read_item(feed, episode=episode, guid=guid)
     report("feed", 1.0)
-    if not item.chapters and not item.duration:
-        raise PodlensError(
-            f"feed item {item.title!r} has neither chapters nor a duration: no clock to align to"
-        )
-    src = transcript or item.transcript_url
+    return episode_from_item(item, transcript, progress=progress, uniform=uniform)
+
+
+def transcript_source(item: FeedItem, transcript: str | None = None) -> tuple[str, str | None]:
+    """``(location, timed format or None)`` of the transcript to read for ``item``: the
+    caller's ``transcript``, else the preferred ``<podcast:transcript>``, else its link."""
+    chosen = None if transcript else choose_transcript(item.transcripts)
+    src = transcript or (chosen.url if chosen else None) or item.transcript_url
     if not src:
         raise PodlensError(
-            f"feed item {item.title!r} links no transcript (no axrp.net link in its link or "
-            "notes); pass --transcript URL|PATH"
+            f"feed item {item.title!r} links no transcript (no <podcast:transcript>, no axrp.net "
+            "link in its link or notes); pass --transcript URL|PATH"
         )
+    fmt = chosen.format if chosen is not None and chosen.format in TIMED else None
+    return src, fmt
+
+
+def episode_from_item(
+    item: FeedItem,
+    transcript: str | None = None,
+    progress: Progress | None = None,
+    uniform: bool = False,
+    transcript_text: str | None = None,
+) -> Episode:
+    """One feed item + its transcript -> an Episode on the best clock the data has.
+
+    The transcript is ``transcript`` (the user's), else the item's preferred
+    ``<podcast:transcript>`` (VTT/JSON, SRT, HTML), else its transcript link.  A timed
+    transcript's times are used as written (clock "transcript"); an untimed one is aligned to the
+    chapters ("chapters") or spread over the duration ("approximate"); with neither the episode
+    is kept without times (clock "none": searchable, no jump).  ``transcript_text`` is the
+    transcript's text when the caller has already read it (the library hashes it first)."""
+    report = progress or no_progress
+    src, fmt = transcript_source(item, transcript)
     report("transcript", 0.0)
-    tr = parse_transcript(read_text(src, "transcript"), src)
+    if transcript_text is not None:
+        text = transcript_text
+    elif transcript:  # the listener's own choice: a URL or a local file
+        text = read_text(src, "transcript")
+    else:  # a URL from the feed: http(s) and public hosts only, never a local file
+        text = read_linked(src, "transcript", base=item.feed_url)
+    check_transcript_text(text, src)
+    fmt = fmt or sniff(text)
     report("transcript", 1.0)
-    turns = tr.to_turns()
     report("align", 0.0)
-    result = align(turns, tr.sections, item.chapters, item.duration, uniform=uniform)
+    duration_estimated = False
+    if fmt in TIMED:
+        turns = cues_to_turns(parse_timed(text, fmt, src), item.chapters)
+        clock = "transcript"
+        last = max(t.end or 0.0 for t in turns)
+        duration = item.duration or last
+        duration_estimated = not item.duration
+    else:
+        tr = parse_transcript(text, src)
+        turns = tr.to_turns()
+        stamps = [t.stamp for t in tr.turns]
+        if item.chapters or item.duration or any(x is not None for x in stamps):
+            result = align(
+                turns,
+                tr.sections,
+                item.chapters,
+                item.duration,
+                uniform=uniform,
+                stamps=stamps,
+            )
+            duration, duration_estimated, clock = (
+                result.duration,
+                result.duration_estimated,
+                result.clock,
+            )
+        else:  # no clock at all: keep the words, offer no times rather than invent them
+            duration, clock = None, "none"
+    check_transcript_words(turns, src)
     report("align", 1.0)
     return Episode(
         id=episode_id(item),
@@ -60,13 +118,14 @@ def build_episode(
         podcast=item.podcast,
         published=item.published,
         audio_url=item.audio_url,
-        duration=round(result.duration, 2),
+        duration=round(duration, 2) if duration else None,
         chapters=[Chapter(title=c.title, start=c.start) for c in item.chapters],
         turns=turns,
         show_notes=item.notes_text,
         show_notes_html=item.notes_html,
         transcript_url=src if "://" in src else str(Path(src).resolve()),
-        duration_estimated=result.duration_estimated,
+        duration_estimated=duration_estimated,
+        clock=clock,
     )
 
 

@@ -15,8 +15,10 @@ previous speaker: on AXRP the host reads the credits.  Text before the first spe
 from __future__ import annotations
 
 import html as htmllib
+import os
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
@@ -315,6 +317,30 @@ def parse_html(text: str, src: str = "transcript") -> Transcript:
     return b.finish(title, src)
 
 
+# Caps against hostile or mistaken inputs (the longest AXRP episode is about 50,000 words):
+# past them parsing, aligning and embedding would take gigabytes and minutes for nothing.
+MAX_TRANSCRIPT_CHARS = 10_000_000
+MAX_TRANSCRIPT_WORDS = 200_000
+
+
+def check_transcript_text(text: str, src: str) -> None:
+    """PodlensError for a transcript too large to be one episode (checked before parsing)."""
+    if len(text) > MAX_TRANSCRIPT_CHARS:
+        raise PodlensError(
+            f"transcript {src}: too large ({len(text):,} characters; at most "
+            f"{MAX_TRANSCRIPT_CHARS:,})"
+        )
+
+
+def check_transcript_words(turns: list[Turn], src: str) -> None:
+    """PodlensError for more words than any episode has (checked before aligning/embedding)."""
+    words = sum(len(t.text.split()) for t in turns)
+    if words > MAX_TRANSCRIPT_WORDS:
+        raise PodlensError(
+            f"transcript {src}: too long ({words:,} words; at most {MAX_TRANSCRIPT_WORDS:,})"
+        )
+
+
 def looks_like_html(text: str) -> bool:
     head = text.lstrip()[:2000].lower()
     return head.startswith(("<!doctype html", "<html")) or "<body" in head or "<div" in head
@@ -327,3 +353,30 @@ def parse_transcript(text: str, src: str = "transcript") -> Transcript:
     if looks_like_html(text):
         return parse_html(text, src)
     return parse_markdown(text, src)
+
+
+class LocalTranscripts:
+    """A folder of transcripts (AXRP's ``YYYY-MM-DD-<slug>.markdown`` posts) found for a feed
+    item by the slug of its transcript link, else by the episode number in the post's title."""
+
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        from ingest.feed import title_number
+
+        self.folder = Path(folder)
+        if not self.folder.is_dir():
+            raise PodlensError(f"transcripts folder {self.folder}: not a directory")
+        self.by_slug: dict[str, Path] = {}
+        self.by_number: dict[str, Path] = {}
+        for p in sorted(self.folder.glob("*.markdown")) + sorted(self.folder.glob("*.md")):
+            self.by_slug[re.sub(r"^\d{4}-\d{2}-\d{2}-", "", p.stem)] = p
+            head = p.read_text(encoding="utf-8", errors="replace")[:600]
+            m = re.search(r"^title:\s*\"?(.*?)\"?\s*$", head, re.M)
+            if m and (n := title_number(m.group(1))):
+                self.by_number.setdefault(n, p)
+
+    def find(self, transcript_url: str | None, number: str | None) -> Path | None:
+        if transcript_url:
+            slug = transcript_url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".html")
+            if slug in self.by_slug:
+                return self.by_slug[slug]
+        return self.by_number.get(number) if number else None

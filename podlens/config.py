@@ -19,6 +19,16 @@ error wherever it is first needed.  The variables, all optional:
   ``https://transformer-circuits.pub/=http://127.0.0.1:8000/tc/``.
 - ``PODLENS_FETCH_INTERVAL``: seconds between two requests to one host when fetching papers
   (default 1; arXiv's API keeps its 3 s).  Lower it only for your own mirror or a test server.
+- ``PODLENS_ALLOW_HOSTS``: whitespace- or comma-separated host names or addresses that URLs
+  from a feed or a transcript may point at even though they are loopback or private (e.g.
+  ``"127.0.0.1 localhost"`` for a feed served on this machine, ``nas.local``).  Without it such
+  URLs are refused: a feed must not make Podlens read this machine or its network.  The
+  listener's own ``--feed``/``--transcript`` and the hosts of ``PODLENS_FETCH_MIRRORS``,
+  ``PODLENS_ARXIV_API`` and ``PODLENS_ARXIV_PDF`` need no allowance: the listener named them.
+- ``PODLENS_FETCH_DEADLINE``: seconds one fetch (feed, transcript, chapters, paper) may take in
+  all, every redirect and byte included (default 60).
+- ``PODLENS_FETCH_MAX_MB``: the largest feed, transcript or chapters file fetched, in MB
+  (default 50); the download stops at the cap.
 - ``NOTION_TOKEN``, ``NOTION_PARENT_PAGE_ID``: the Notion push (both needed);
   ``NOTION_API_URL`` points it elsewhere (a test server).
 """
@@ -26,6 +36,7 @@ error wherever it is first needed.  The variables, all optional:
 from __future__ import annotations
 
 import functools
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -59,6 +70,9 @@ class Settings:
     arxiv_pdf: str = ARXIV_PDF
     fetch_mirrors: Mapping[str, str] = field(default_factory=dict)
     fetch_interval: float = 1.0
+    allow_hosts: frozenset[str] = frozenset()
+    fetch_deadline: float = 60.0
+    fetch_max_mb: float = 50.0
     notion_token: str | None = None
     notion_parent_page_id: str | None = None
     notion_api_url: str | None = None
@@ -83,6 +97,7 @@ class Settings:
                     f"PODLENS_FETCH_MIRRORS: expected PREFIX=REPLACEMENT, got {pair!r}"
                 )
             mirrors[prefix] = repl
+        allow = (env.get("PODLENS_ALLOW_HOSTS") or "").replace(",", " ").split()
         data_dir = env.get("PODLENS_DATA_DIR")  # a path: taken as given, spaces and all
         app_url = get("PODLENS_APP_URL")
         return cls(
@@ -98,6 +113,11 @@ class Settings:
             arxiv_pdf=pdf or base.arxiv_pdf,
             fetch_mirrors=MappingProxyType(mirrors),
             fetch_interval=_seconds(env, "PODLENS_FETCH_INTERVAL", base.fetch_interval),
+            allow_hosts=frozenset(h.strip("[]").lower() for h in allow),
+            fetch_deadline=_seconds(
+                env, "PODLENS_FETCH_DEADLINE", base.fetch_deadline, positive=True
+            ),
+            fetch_max_mb=_seconds(env, "PODLENS_FETCH_MAX_MB", base.fetch_max_mb, positive=True),
             notion_token=get("NOTION_TOKEN"),
             notion_parent_page_id=get("NOTION_PARENT_PAGE_ID"),
             notion_api_url=get("NOTION_API_URL"),
@@ -105,6 +125,8 @@ class Settings:
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float, positive: bool = False) -> float:
+    """A finite number from ``env[name]`` (seconds, or MB for the size cap); NaN and infinity
+    are refused like any other malformed value."""
     raw = (env.get(name) or "").strip()
     if not raw:
         return default
@@ -112,8 +134,9 @@ def _seconds(env: Mapping[str, str], name: str, default: float, positive: bool =
         value = float(raw)
     except ValueError:
         value = float("nan")
-    if not (value > 0 if positive else value >= 0):
-        raise PodlensError(f"{name} must be seconds {'> 0' if positive else '>= 0'}: {raw!r}")
+    if not math.isfinite(value) or not (value > 0 if positive else value >= 0):
+        unit = "MB" if name.endswith("_MB") else "seconds"
+        raise PodlensError(f"{name} must be {unit} {'> 0' if positive else '>= 0'}: {raw!r}")
     return value
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Callable
 from functools import wraps
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 EXIT_USAGE = 2
 
@@ -35,3 +36,12 @@ def cli_errors(prog: str) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return deco
+
+
+class CliParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors (a missing flag, a bad choice) are PodlensErrors:
+    under :func:`cli_errors` they print as one line and exit 2, like every other error.
+    Subcommand parsers made from it are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        raise PodlensError(message)

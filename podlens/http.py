@@ -5,27 +5,36 @@ cites (:mod:`ingest.papers`), a feed, transcript or chapters URL the user names
 (:mod:`ingest.source`), the LLM that titles snips (:mod:`snips.ai`) and the Notion push
 (:mod:`snips.export`).  Each caller picks an :class:`HttpConfig`; the client does the rest:
 
-- a User-Agent that says who we are, connect/read timeouts and a cap on the whole download
-  (against servers that drip bytes);
+- a User-Agent that says who we are, connect/read timeouts and an overall deadline per fetch
+  (``max_seconds``: every hop, retry and byte of the body together), enforced by a watchdog that
+  shuts the socket down, so a server that drips one byte every few seconds cannot hold us;
+- http and https only; with ``public_only`` (every URL a feed or transcript names), the host must
+  resolve to public addresses only (no loopback, private, link-local or reserved ones), checked
+  for every resolved address before connecting, again on the connected socket's peer address
+  (no DNS-rebinding window), and on every redirect hop; ``allow_hosts`` (the listener's
+  ``PODLENS_ALLOW_HOSTS``) and the hosts of ``mirrors`` are exempt;
 - retries with exponential backoff on ``retry_statuses`` (429/5xx) and connection errors,
   honouring ``Retry-After``; a host name that does not resolve is never retried (offline, or a
   dead domain: asking again only makes the caller hang);
 - at most one request per ``min_interval`` seconds to any one host;
-- a cap on the response size, checked on ``Content-Length`` and again while streaming;
+- a cap on the response size, checked on ``Content-Length`` and again while streaming (the
+  read stops at the cap: memory stays bounded whatever the server sends);
 - redirects followed by hand, so loops are caught and every hop goes through the same checks;
 - ``mirrors``: URL prefixes fetched from elsewhere (a mirror, or a local test server);
 - with a ``cache_dir``, a disk cache of successful GETs, so re-ingesting fetches nothing again.
 
 Every failure is a :class:`FetchError` whose message is a short reason ("HTTP 404", "timed out",
 "response too large (over 20 MB)", "redirect loop", "could not resolve host example.org",
-"unreachable (ConnectionError)"), fit for ``Reference.error`` or for a caller to prefix with what
-it was fetching.  Local files are never read here: that is the caller's explicit choice.
+"unreachable (ConnectionError)", "refused: 127.0.0.1 is a loopback address ..."), fit for
+``Reference.error`` or for a caller to prefix with what it was fetching.  Local files are never
+read here: that is the caller's explicit choice.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import ipaddress
 import json as jsonlib
 import socket
 import threading
@@ -39,6 +48,9 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3.exceptions
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from podlens.atomic import atomic_write_bytes, atomic_write_json
 from podlens.errors import PodlensError
@@ -46,6 +58,7 @@ from podlens.errors import PodlensError
 USER_AGENT = "Podlens/0.1 (open-source podcast companion; +https://github.com/podlens)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+SCHEMES = ("http", "https")
 MB = 1024 * 1024
 
 
@@ -69,7 +82,11 @@ class HttpConfig:
     host_intervals: Mapping[str, float] = field(default_factory=dict)  # per-host overrides
     max_bytes: int = 20 * MB
     max_redirects: int = 10
-    max_seconds: float = 300.0  # reading one body, against servers that drip bytes
+    # One fetch from first byte sent to last byte read, every hop and retry included.
+    max_seconds: float = 60.0
+    # URLs from feeds and transcripts: public addresses only, except the listener's allowances.
+    public_only: bool = False
+    allow_hosts: frozenset[str] = frozenset()
     # URL prefix -> replacement: fetch a site from a mirror (or a local test server) instead.
     mirrors: Mapping[str, str] = field(default_factory=dict)
 
@@ -80,6 +97,16 @@ class HttpConfig:
             return url
         prefix = max(matches, key=len)
         return self.mirrors[prefix] + url[len(prefix) :]
+
+    def host_allowed(self, host: str) -> bool:
+        """Whether ``host`` is exempt from ``public_only``: the listener named it (an allowance,
+        or the target of one of their mirrors)."""
+        host = host.lower().strip("[]")
+        if host in self.allow_hosts:
+            return True
+        return any(
+            (urlsplit(repl).hostname or "").lower() == host for repl in self.mirrors.values()
+        )
 
 
 @dataclass
@@ -121,6 +148,8 @@ class HttpClient:
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = self.config.user_agent
+        for prefix in ("http://", "https://"):
+            self.session.mount(prefix, _WatchedAdapter())
         self._sleep = sleep
         self._last: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -169,11 +198,35 @@ class HttpClient:
         self, method: str, url: str, json: Any, headers: dict[str, str], only: int | None
     ) -> Response:
         """Follow redirects from ``url`` (mirrors already applied) to a final answer; read its
-        body unless ``only`` names another status (a 404's page is not worth downloading)."""
+        body unless ``only`` names another status (a 404's page is not worth downloading).
+        All of it within ``max_seconds``."""
+        deadline = _Deadline(self.config.max_seconds)
+        previous = getattr(_active, "fetch", None)
+        _active.fetch = _Fetch(deadline, self.config)
+        try:
+            return self._follow(method, url, json, headers, only, deadline)
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as e:
+            if deadline.expired:
+                raise FetchError(deadline.message) from e
+            raise FetchError(f"connection error ({type(e).__name__})") from e
+        finally:
+            deadline.cancel()
+            _active.fetch = previous
+
+    def _follow(
+        self,
+        method: str,
+        url: str,
+        json: Any,
+        headers: dict[str, str],
+        only: int | None,
+        deadline: _Deadline,
+    ) -> Response:
         seen = [url]
         current = url
         for _ in range(self.config.max_redirects + 1):
-            resp = self._send_with_retries(method, current, json, headers)
+            check_destination(current, self.config)
+            resp = self._send_with_retries(method, current, json, headers, deadline)
             if resp.status_code in REDIRECT_STATUSES:
                 location = resp.headers.get("Location")
                 resp.close()
@@ -188,7 +241,11 @@ class HttpClient:
                     method, json = "GET", None  # what browsers (and requests) do
                 continue
             try:
-                body = b"" if only not in (None, resp.status_code) else self._read_capped(resp)
+                body = (
+                    b""
+                    if only not in (None, resp.status_code)
+                    else self._read_capped(resp, deadline)
+                )
             finally:
                 resp.close()
             return Response(
@@ -267,12 +324,14 @@ class HttpClient:
 
     # -- the wire -------------------------------------------------------------------------------
     def _send_with_retries(
-        self, method: str, url: str, json: Any, headers: dict[str, str]
+        self, method: str, url: str, json: Any, headers: dict[str, str], deadline: _Deadline
     ) -> requests.Response:
         """The server's answer; on a retry status after the last attempt, that answer."""
         cfg = self.config
         last_error = "failed"
         for attempt in range(cfg.retries + 1):
+            if deadline.expired:
+                raise FetchError(deadline.message)
             self._wait_turn(url)
             self.requests_made += 1
             try:
@@ -288,45 +347,240 @@ class HttpClient:
             except requests.Timeout:
                 last_error = "timed out"
                 retry_after = None
-            except requests.ConnectionError as e:
+            except requests.RequestException as e:
+                if deadline.expired:  # the watchdog shut the socket
+                    raise FetchError(deadline.message) from e
+                if not isinstance(e, requests.ConnectionError):  # a bad URL, a bad header
+                    raise FetchError(f"request failed ({type(e).__name__})") from e
                 if _name_not_resolved(e):  # offline or no such domain: asking again won't help
                     host = urlsplit(url).hostname or url
                     raise FetchError(f"could not resolve host {host}") from e
                 last_error = f"unreachable ({type(e).__name__})"
                 retry_after = None
-            except requests.RequestException as e:
-                raise FetchError(f"request failed ({type(e).__name__})") from e
+            except (urllib3.exceptions.HTTPError, OSError) as e:  # escaped requests' wrapping
+                if deadline.expired:
+                    raise FetchError(deadline.message) from e
+                last_error = f"unreachable ({type(e).__name__})"
+                retry_after = None
             else:
                 if resp.status_code not in cfg.retry_statuses or attempt == cfg.retries:
                     return resp
                 retry_after = resp.headers.get("Retry-After")
                 resp.close()
             if attempt < cfg.retries:
-                self._sleep(self._backoff(attempt, retry_after))
+                pause = self._backoff(attempt, retry_after)
+                if pause >= deadline.remaining():  # waiting would end past the deadline
+                    break
+                self._sleep(pause)
         raise FetchError(last_error)
 
-    def _read_capped(self, resp: requests.Response) -> bytes:
+    def _read_capped(self, resp: requests.Response, deadline: _Deadline) -> bytes:
+        """The body, streamed into one buffer that never grows past ``max_bytes``: the read
+        stops at the cap (or at the deadline, when the watchdog shuts the socket)."""
         limit = self.config.max_bytes
         too_big = f"response too large (over {limit / MB:g} MB)"
         declared = resp.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > limit:
             raise FetchError(too_big)
-        chunks: list[bytes] = []
-        size = 0
-        deadline = time.monotonic() + self.config.max_seconds
+        body = bytearray()
         try:
             for chunk in resp.iter_content(chunk_size=64 * 1024):
-                size += len(chunk)
-                if size > limit:
+                if len(body) + len(chunk) > limit:
                     raise FetchError(too_big)
-                if time.monotonic() > deadline:
-                    raise FetchError("timed out")
-                chunks.append(chunk)
+                body += chunk
+                if deadline.expired:
+                    break
         except requests.Timeout as e:
             raise FetchError("timed out") from e
-        except requests.RequestException as e:
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as e:
+            if deadline.expired:
+                raise FetchError(deadline.message) from e
             raise FetchError(f"connection error ({type(e).__name__})") from e
-        return b"".join(chunks)
+        if deadline.expired:  # a close-delimited body just ends when the socket is shut
+            raise FetchError(deadline.message)
+        return bytes(body)
+
+
+# -- where a request may go -----------------------------------------------------------------------
+def check_destination(url: str, config: HttpConfig) -> None:
+    """FetchError unless ``url`` is http(s) and, with ``config.public_only``, its host resolves
+    to public addresses only (every address it resolves to: one private one is enough to refuse)
+    or is one the listener allowed."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in SCHEMES:
+        raise FetchError(f"unsupported URL scheme {parts.scheme!r} (http and https only)")
+    host = parts.hostname
+    if not host:
+        raise FetchError("no host in the URL")
+    if not config.public_only or config.host_allowed(host):
+        return
+    try:
+        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    except ValueError:
+        raise FetchError("bad port in the URL") from None
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as e:
+        raise FetchError(f"could not resolve host {host}") from e
+    for info in infos:
+        _check_address(host, str(info[4][0]))
+
+
+def _check_address(host: str, address: str) -> None:
+    why = non_public_reason(address)
+    if why:
+        shown = host if host == address else f"{host} ({address})"
+        raise FetchError(
+            f"refused: {shown} is a {why} address (a feed may only link public hosts; "
+            "PODLENS_ALLOW_HOSTS allows one)"
+        )
+
+
+def non_public_reason(address: str) -> str | None:
+    """``"loopback"``, ``"private"``, ``"link-local"``, ... for an address a feed must not make
+    us fetch from; ``None`` for a public one."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return "unparseable"
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    for why, bad in (
+        ("loopback", ip.is_loopback),
+        ("unspecified", ip.is_unspecified),
+        ("link-local", ip.is_link_local),
+        ("multicast", ip.is_multicast),
+        ("private", ip.is_private),
+        ("reserved", ip.is_reserved),
+    ):
+        if bad:
+            return why
+    return None if ip.is_global else "non-public"
+
+
+# -- the deadline watchdog ------------------------------------------------------------------------
+class _Deadline:
+    """Shuts down every socket of one fetch when ``seconds`` have passed.  A per-read timeout
+    cannot stop a server that sends a byte just before each timeout; closing the socket from a
+    timer thread makes whatever read is blocked return at once."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+        self.expired = False
+        self.message = f"timed out (no complete answer within {seconds:g} s)"
+        self._socks: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def remaining(self) -> float:
+        return self.at - time.monotonic()
+
+    def watch(self, sock: socket.socket | None) -> None:
+        if sock is None:
+            return
+        with self._lock:
+            if not self.expired:
+                self._socks.append(sock)
+                return
+        _shut(sock)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._socks.clear()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            socks, self._socks = self._socks, []
+        for sock in socks:
+            _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+@dataclass
+class _Fetch:
+    """The fetch this thread is making: its deadline and its destination rules."""
+
+    deadline: _Deadline
+    config: HttpConfig
+
+
+_active = threading.local()
+
+
+def _on_connected(conn: HTTPConnection) -> None:
+    """A connection of the current fetch is open: put it under the deadline and, for a
+    ``public_only`` fetch, check the address it actually reached (not a second DNS answer)."""
+    fetch: _Fetch | None = getattr(_active, "fetch", None)
+    if fetch is None:
+        return
+    fetch.deadline.watch(conn.sock)
+    cfg = fetch.config
+    if cfg.public_only and not conn.proxy and not cfg.host_allowed(conn.host):
+        try:
+            peer = conn.sock.getpeername()[0] if conn.sock is not None else ""
+        except OSError:
+            return
+        try:
+            _check_address(conn.host, str(peer))
+        except FetchError:
+            conn.close()
+            raise
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        _on_connected(self)
+
+    def request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        if self.sock is not None:  # a kept-alive connection: this fetch's deadline now
+            _on_connected(self)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        _on_connected(self)
+
+    def request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        if self.sock is not None:
+            _on_connected(self)
+        super().request(*args, **kwargs)
+
+
+class _WatchedPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+_POOLS = {"http": _WatchedPool, "https": _WatchedHTTPSPool}
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """requests' adapter with connections that report to the current fetch (see above)."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _POOLS
+
+    def proxy_manager_for(self, proxy: str, **kwargs: Any):  # type: ignore[no-untyped-def]
+        manager = super().proxy_manager_for(proxy, **kwargs)
+        if type(manager) is urllib3.ProxyManager:
+            manager.pool_classes_by_scheme = _POOLS
+        return manager
 
 
 def _name_not_resolved(exc: BaseException) -> bool:

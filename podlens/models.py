@@ -67,6 +67,20 @@ class Reference:
     error: str | None = None
 
 
+# Where an episode's times come from, best first: "transcript" (a timed transcript, or stamps on
+# every turn: real times), "chapters" (the feed's chapter starts, turns placed between them),
+# "approximate" (a duration only: turns spread uniformly), "none" (no clock: searchable, no jump).
+# "audio" is reserved for a future forced aligner.
+CLOCKS = ("transcript", "audio", "chapters", "approximate", "none")
+
+
+def infer_clock(d: dict[str, Any]) -> str:
+    """The clock of an episode stored before the field existed: chapters, else a duration."""
+    if not any(t.get("start") is not None for t in d.get("turns", [])):
+        return "none"
+    return "chapters" if d.get("chapters") else "approximate"
+
+
 @dataclass
 class Episode:
     id: str  # stable, e.g. "axrp-19"
@@ -82,6 +96,7 @@ class Episode:
     transcript_url: str | None = None
     references: list[Reference] = field(default_factory=list)
     duration_estimated: bool = False
+    clock: str = "chapters"  # one of CLOCKS
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,6 +104,8 @@ class Episode:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Episode:
         d = dict(d)
+        if "clock" not in d:
+            d["clock"] = infer_clock(d)
         d["chapters"] = [Chapter(**c) for c in d.get("chapters", [])]
         d["turns"] = [
             Turn(**{**t, "links": [Link(**lk) for lk in t.get("links", [])]})

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Callable
 
 from podlens.errors import PodlensError
 
+# No episode is this long; a time past it is a typo or an attack (``--at 1e12``), not a moment.
+MAX_SECONDS = 7 * 24 * 3600.0
+
 
 def fmt_time(seconds: float | None) -> str:
-    """``7182.4 -> "1:59:42"``, ``65 -> "1:05"``; ``None -> ""``."""
-    if seconds is None:
+    """``7182.4 -> "1:59:42"``, ``65 -> "1:05"``; ``None`` (and NaN/infinity) ``-> ""``."""
+    if seconds is None or not math.isfinite(seconds):
         return ""
     s = max(0, int(seconds))
     h, rem = divmod(s, 3600)
@@ -25,11 +30,15 @@ def parse_timestamp(s: str) -> float:
     """Seconds from a clock time as feeds, transcripts and URLs write it.
 
     ``"1:02:03" -> 3723``, ``"02:03" -> 123``, ``"3723"``/``"3723.5"``, ``"1h59m42s" -> 7182``.
-    Raises :class:`PodlensError` for anything else (minutes or seconds past 59, signs, garbage).
+    Raises :class:`PodlensError` for anything else (minutes or seconds past 59, signs, garbage,
+    and digit strings so long that they overflow to infinity).
     """
     s = str(s).strip().lower()
     if re.fullmatch(r"\d+(?:\.\d+)?", s):
-        return float(s)
+        v = float(s)
+        if not math.isfinite(v):
+            raise PodlensError(f"not a timestamp: {s[:40]!r}… (too large)")
+        return v
     if m := _CLOCK.fullmatch(s):
         a, b, c = m.groups()
         hours, mins, secs = (0, int(a), int(b)) if c is None else (int(a), int(b), int(c))
@@ -42,10 +51,38 @@ def parse_timestamp(s: str) -> float:
 
 
 def parse_t(value: object) -> float | None:
-    """A ``t`` URL parameter as seconds (any :func:`parse_timestamp` form); ``None`` otherwise."""
+    """A ``t`` URL parameter as seconds (any :func:`parse_timestamp` form); ``None`` otherwise
+    (garbage, NaN, infinity, past :data:`MAX_SECONDS`). The page clamps it into the episode."""
     if value is None:
         return None
     try:
-        return parse_timestamp(str(value))
+        t = parse_timestamp(str(value))
     except PodlensError:
         return None
+    return t if math.isfinite(t) and t <= MAX_SECONDS else None
+
+
+def seconds_arg(name: str) -> Callable[[str], float]:
+    """argparse type for a time flag (``--at 11705``, ``--at 3:15:05``, ``--before 90.5``): a
+    finite number of seconds from 0 to :data:`MAX_SECONDS`; else a one-line PodlensError naming
+    the flag (argparse lets it through to ``cli_errors``: exit 2)."""
+
+    def parse(text: str) -> float:
+        raw = str(text).strip()
+        try:
+            v = float(raw)
+        except ValueError:
+            try:
+                v = parse_timestamp(raw)
+            except PodlensError:
+                raise PodlensError(
+                    f"{name} must be a time in seconds (e.g. 11705 or 3:15:05), got {raw!r}"
+                ) from None
+        if not math.isfinite(v):
+            raise PodlensError(f"{name} must be a finite number of seconds, got {raw!r}")
+        if not 0 <= v <= MAX_SECONDS:
+            raise PodlensError(f"{name} must be between 0 and {MAX_SECONDS:.0f} seconds, got {raw}")
+        return v
+
+    parse.__name__ = "seconds"
+    return parse

@@ -17,10 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from podlens.config import data_dir as resolve_data_dir
-from podlens.errors import PodlensError, cli_errors
+from podlens.errors import CliParser, PodlensError, cli_errors
 from podlens.models import Episode
-from podlens.timecode import fmt_time
+from podlens.numbers import int_arg
+from podlens.timecode import fmt_time, seconds_arg
 from snips.export import FORMATS
+
+MAX_HIGHLIGHTS = 50  # -n: best moments are a short list to listen through, not a re-cut episode
 
 
 def load_episode(episode_id: str, data_dir: Path) -> Episode:
@@ -79,7 +82,7 @@ def _show(s: Any) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m snips", description=__doc__.split("\n")[0])
+    p = CliParser(prog="python -m snips", description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
 
     def common(sp: argparse.ArgumentParser, json_flag: bool = True) -> None:
@@ -89,9 +92,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("create", help="snip the moment at --at seconds")
     c.add_argument("--episode", required=True)
-    c.add_argument("--at", type=float, required=True, help="the tap, in seconds")
-    c.add_argument("--before", type=float, default=60.0, help="seconds before the tap (60)")
-    c.add_argument("--after", type=float, default=0.0, help="seconds after the tap (0)")
+    c.add_argument(
+        "--at", type=seconds_arg("--at"), required=True, help="the tap: seconds or H:MM:SS"
+    )
+    c.add_argument(
+        "--before", type=seconds_arg("--before"), default=60.0, help="seconds before the tap (60)"
+    )
+    c.add_argument(
+        "--after", type=seconds_arg("--after"), default=0.0, help="seconds after the tap (0)"
+    )
     c.add_argument("--note", default="")
     c.add_argument("--tag", action="append", default=[], help="a tag (repeatable)")
     c.add_argument("--favourite", action="store_true")
@@ -118,8 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
     fav = e.add_mutually_exclusive_group()
     fav.add_argument("--favourite", dest="favourite", action="store_const", const=True)
     fav.add_argument("--no-favourite", dest="favourite", action="store_const", const=False)
-    e.add_argument("--start", type=float, help="move/widen: new start (seconds, snapped)")
-    e.add_argument("--end", type=float, help="move/widen: new end (seconds, snapped)")
+    e.add_argument(
+        "--start", type=seconds_arg("--start"), help="move/widen: new start (seconds, snapped)"
+    )
+    e.add_argument(
+        "--end", type=seconds_arg("--end"), help="move/widen: new end (seconds, snapped)"
+    )
     common(e)
 
     d = sub.add_parser("delete", help="delete a snip")
@@ -146,7 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     h = sub.add_parser("highlights", help="the episode's best moments")
     h.add_argument("--episode", required=True)
-    h.add_argument("-n", type=int, default=5)
+    h.add_argument(
+        "-n", type=int_arg("-n", 1, MAX_HIGHLIGHTS), default=5, help="how many (1-50, default 5)"
+    )
     h.add_argument("--no-titles", action="store_true", help="skip titling each moment")
     common(h)
     return p
@@ -282,8 +297,6 @@ def _highlights(args: argparse.Namespace, ddir: Path) -> int:
     from snips.ai import LocalProvider, SnipContext
     from snips.highlights import best_moments
 
-    if args.n < 1:
-        raise PodlensError("-n must be at least 1")
     ep = load_episode(args.episode, ddir)
     moments = best_moments(ep, args.n)
     rows = []

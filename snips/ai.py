@@ -204,6 +204,81 @@ def _question_from_clause(clause: str) -> str | None:
     return title_case(f"{verb} there {rest}") + "?"
 
 
+QUESTION_BONUS = 0.04  # a question asked in the moment is how a listener remembers it
+_QUESTION_TAIL_RE = re.compile(
+    r"(?:,?\s+(?:or|right|is that right|is that fair|or something|or not|or what)[.…]*)+\?$",
+    re.IGNORECASE,
+)
+_CLAUSE_SPLIT_RE = re.compile(
+    r"[,;:]\s+|\s+(?:because|which means|which is|which|where|so that|so|but|and then|then|"
+    r"whereas|while|until|although|and so)\s+",
+    re.IGNORECASE,
+)
+_CLAIM_LEAD_RE = re.compile(
+    r"^(?:(?:and|but|so|then|that|now|sorry|hypothesis \w+|i think|i guess|i feel like|"
+    r"my guess is|the answer is|i mean|it seems like|it seems|basically|specifically|"
+    r"essentially|in some sense|in practice|for example|the idea is|the point is|the claim is|"
+    r"the thing is|my sense is|the way i think about it is)\b[,:]?\s+)+",
+    re.IGNORECASE,
+)
+_HEDGE_RE = re.compile(
+    r"\b(?:just|really|kind of|sort of|pretty much|basically|actually|very|quite|somewhat|"
+    r"fairly|probably)\s+",
+    re.IGNORECASE,
+)
+# A claim starting with one of these needs the sentence before it (or is the speaker, not the
+# idea: "we're using AdamW" says what they did, not what the moment is about).
+_CLAIM_BAD_START = _DANGLING_START | {
+    "i",
+    "we",
+    "you",
+    "my",
+    "our",
+    "your",
+    "if",
+    "when",
+    "what",
+    "so",
+    "like",
+    "um",
+    "uh",
+    "sorry",
+    "let",
+    "let's",
+    "one",
+}
+
+
+def _short_question(sentence: str) -> str | None:
+    """A question in ``sentence`` short enough for a title: tails like "..., or...?" and
+    "right?" dropped; a long one keeps its last clause when that is a question by itself."""
+    if not sentence.endswith("?"):
+        return None
+    q = _QUESTION_TAIL_RE.sub("?", sentence).strip()
+    q = re.sub(r"^(?:sorry|okay|so|and|but|right)\b[,.]?\s+", "", q, flags=re.I)
+    if len(q.split()) > MAX_TITLE_WORDS:
+        q = re.split(r"[,;:]\s+", q)[-1]
+    words = q.split()
+    if not 3 <= len(words) <= MAX_TITLE_WORDS or first_word(q) in {"that", "this", "it"}:
+        return None
+    return title_case(q[0].upper() + q[1:])
+
+
+def _claims(sentence: str) -> list[str]:
+    """Short statements ``sentence`` makes: its clauses of 4 to ``MAX_TITLE_WORDS - 1`` words,
+    lead-ins ("So hypothesis two,") and hedges ("just", "kind of") removed, that stand alone."""
+    out = []
+    for piece in _CLAUSE_SPLIT_RE.split(sentence.rstrip(".!?…")):
+        c = _HEDGE_RE.sub("", _CLAIM_LEAD_RE.sub("", piece.strip())).strip(" ,;:-\"'“”")
+        words = c.split()
+        if not 4 <= len(words) <= MAX_TITLE_WORDS - 1 or first_word(c) in _CLAIM_BAD_START:
+            continue
+        if words[-1].lower() in _SMALL_WORDS or words[-1].lower() in {"is", "are", "was", "that"}:
+            continue  # cut off mid-phrase
+        out.append(title_case(c[0].upper() + c[1:]))
+    return out
+
+
 _NAME_RE = re.compile(r"(?<![.!?]\s)\b[A-Z][A-Za-z0-9]*[A-Z0-9][A-Za-z0-9-]*\b|\b[A-Z][a-z]+\b")
 
 
@@ -338,8 +413,10 @@ class LocalProvider:
         body = re.sub(r"(?m)^[^:\n]{1,40}:\s", "", quote)
         # Whole sentences, however long: a takeaway must not start inside one.
         sents = [s for s in split_sentences(body, max_words=None) if len(s.split()) >= 3] or [text]
-        phrases = self.keyphrases(text)
-        doc_vec = embed_texts(self.embedder, [text])[0]
+        # What the quote is about is said in its words, not in the speakers' names.
+        content = clean_text(body) or text
+        phrases = self.keyphrases(content)
+        doc_vec = embed_texts(self.embedder, [content])[0]
         return Summary(
             title=self._title(text, sents, phrases, doc_vec),
             takeaways=self._takeaways(sents, phrases, doc_vec),
@@ -350,30 +427,42 @@ class LocalProvider:
     def _title(
         self, text: str, sents: list[str], phrases: list[tuple[str, float]], doc_vec: np.ndarray
     ) -> str:
+        """The title that says the moment's idea the way a listener would put it.
+
+        Candidates, all built from the quote's own words: a question asked in it (trimmed to
+        its core), a "there's something ..." clause turned into a question, and the claims its
+        sentences make (a clause of 4-9 words, hedges and lead-ins dropped, that does not lean
+        on the sentence before).  Each must mention one of the top keyphrases' words; the one
+        closest to the whole quote (the embedding model) wins, questions by a small margin.
+        The keyphrase topic is the fallback when every candidate is clearly less on topic."""
         top = [p.lower() for p, _ in phrases[:3]]
-        candidates: list[str] = []
+        top_stems = {_stem(w) for p in top for w in p.split()}
+        questions: list[str] = []
+        claims: list[str] = []
         for s in sents:
             s = tidy_sentence(s)
-            if s.endswith("?") and 3 <= len(s.split()) <= MAX_TITLE_WORDS:
-                candidates.append(title_case(s))
+            q = _short_question(s)
+            if q:
+                questions.append(q)
             for clause in re.split(r"(?<=[,;])\s+", s):
                 q = _question_from_clause(clause)
                 if q:
-                    candidates.append(q)
-        # Question candidates must be on topic: mention one of the top keyphrases' words.
-        top_stems = {_stem(w) for p in top for w in p.split()}
-        candidates = list(
-            dict.fromkeys(
-                c for c in candidates if top_stems & {_stem(w) for w in re.findall(r"\w+", c)}
-            )
-        )
+                    questions.append(q)
+            claims.extend(_claims(s))
+
+        def on_topic(c: str) -> bool:
+            return bool(top_stems & {_stem(w) for w in re.findall(r"\w+", c)})
+
+        candidates = list(dict.fromkeys(c for c in questions + claims if on_topic(c)))
         topic = self._topic_title(phrases, text)
         if not candidates:
             return topic
         vecs = embed_texts(self.embedder, [*candidates, topic])
         scores = vecs @ doc_vec
-        best = int(np.argmax(scores[:-1]))
-        # A question reads better than a topic; prefer it unless clearly less on topic.
+        asked = set(questions)
+        ranked = scores[:-1] + np.array([QUESTION_BONUS if c in asked else 0.0 for c in candidates])
+        best = int(np.argmax(ranked))
+        # A stated idea reads better than a bare topic; keep it unless clearly less on topic.
         return candidates[best] if scores[best] >= scores[-1] - 0.1 else topic
 
     @staticmethod
@@ -493,12 +582,18 @@ class OpenAIProvider:
             )
             if line
         )
+        title, takeaways = _parse_summary_json(self.chat(SYSTEM_PROMPT, user))
+        return Summary(title, takeaways, provider=f"{self.name}:{self.model}")
+
+    def chat(self, system: str, user: str) -> str:
+        """The text of the endpoint's reply to ``system`` + ``user`` (JSON mode, temperature 0);
+        ProviderError when it cannot be had.  Shared by snip titles and ``ask``'s answers."""
         payload = {
             "model": self.model,
             "temperature": 0,
             "response_format": {"type": "json_object"},
             "messages": [
-                {"role": "system", "content": SYSTEM_PROMPT},
+                {"role": "system", "content": system},
                 {"role": "user", "content": user},
             ],
         }
@@ -523,8 +618,7 @@ class OpenAIProvider:
             raise ProviderError("the endpoint's answer is not a chat completion") from e
         if not isinstance(content, str):
             raise ProviderError("the chat completion has no text content")
-        title, takeaways = _parse_summary_json(content)
-        return Summary(title, takeaways, provider=f"{self.name}:{self.model}")
+        return content
 
 
 class FallbackProvider:

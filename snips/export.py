@@ -7,6 +7,12 @@ files are updated in place: the snips live between ``<!-- podlens:begin -->`` an
 ``<!-- podlens:end -->`` and are rewritten as a whole (keyed by the stable snip ids, so nothing
 is duplicated), while anything the user wrote after the block and any front-matter properties
 they added are kept.
+
+Snip text comes from feeds, transcripts and users, so it is escaped wherever it lands: Markdown
+and HTML syntax in Obsidian/Notion notes (``podlens.markup.md_escape``: no links, images, tags,
+HTML or comments, so nothing can forge the ``podlens:`` markers), spreadsheet formulas in the
+Readwise CSV (OWASP: a cell starting ``= + - @``, tab or CR gets a leading ``'``).  Links are
+http(s) only, and every file an export writes stays inside its folder or zip.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import time
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
@@ -28,12 +34,14 @@ from podlens.atomic import atomic_write_bytes, atomic_write_text
 from podlens.config import settings
 from podlens.errors import PodlensError
 from podlens.http import FetchError, HttpClient, HttpConfig
+from podlens.markup import html_escape, md_escape, md_link, md_url, safe_url
 from podlens.timecode import fmt_time
 from snips.share import audio_link, fmt_seconds, snip_deep_link
 from snips.store import Snip
 
 READWISE_COLUMNS = ["Highlight", "Title", "Author", "URL", "Note", "Location", "Date"]
 READWISE_MAX_HIGHLIGHT = 8191  # Readwise's limit on a highlight's text
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # OWASP CSV injection: what starts a formula
 BEGIN = "<!-- podlens:begin -->"
 END = "<!-- podlens:end -->"
 
@@ -53,16 +61,63 @@ def _one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text or "").strip()
 
 
-def safe_filename(name: str, fallback: str = "episode") -> str:
-    """A file name every OS and Obsidian accept: no ``\\/:*?"<>|#^[]``, no leading dot."""
-    name = re.sub(r'[\\/:*?"<>|#^\[\]]+', " ", _one_line(name))
+_WINDOWS_RESERVED = re.compile(r"(CON|PRN|AUX|NUL|COM\d|LPT\d)(\..*)?", re.I)
+
+
+def _clean_name(name: str) -> str:
+    # Control characters too: a name is one line of printable text.
+    name = re.sub(r'[\x00-\x1f\x7f\\/:*?"<>|#^\[\]%]+', " ", _one_line(name))
     name = re.sub(r"\s+", " ", name).strip(" .")
-    return name[:120].rstrip(" .") or fallback
+    name = name[:120].rstrip(" .")
+    return "" if _WINDOWS_RESERVED.fullmatch(name) else name
+
+
+def safe_filename(name: str, fallback: str = "episode") -> str:
+    """A file name every OS and Obsidian accept: no ``\\/:*?"<>|#^[]%``, no leading dot, no
+    ``..`` and no Windows device name. The ``fallback`` (often an episode id, which is not ours
+    either) is cleaned the same way, so no name can climb out of the export's folder."""
+    return _clean_name(name) or _clean_name(fallback) or "episode"
+
+
+def _confined(root: Path, rel: str) -> Path:
+    """``root / rel``, refusing a path that would land outside ``root``."""
+    path = root / rel
+    base = root.resolve()
+    if PurePosixPath(rel).is_absolute() or ".." in PurePosixPath(rel).parts:
+        raise PodlensError(f"refusing to write {rel!r}: outside the export folder {root}")
+    if not path.resolve().is_relative_to(base):
+        raise PodlensError(f"refusing to write {rel!r}: outside the export folder {root}")
+    return path
+
+
+def _text(text: str) -> str:
+    """One line of feed or user text as inert Markdown."""
+    return md_escape(_one_line(text))
+
+
+def _csv_cell(value: str) -> str:
+    """A CSV cell that no spreadsheet runs as a formula: OWASP's rule, a leading ``'`` on a cell
+    that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return. Readwise and any
+    CSV reader still get the text: strip one leading ``'`` from a cell whose rest starts with
+    one of those or with ``'`` (a cell that began with ``'`` is prefixed too, so reading back is
+    exact)."""
+    return "'" + value if value[:1] in (*FORMULA_START, "'") else value
 
 
 def _blockquote(text: str) -> str:
     lines = (text or "").strip().splitlines() or [""]
-    return "\n".join(f"> {line}".rstrip() for line in lines)
+    return "\n".join(f"> {md_escape(line.strip())}".rstrip() for line in lines)
+
+
+def _audio_html(url: str) -> str:
+    """The player Obsidian shows for a snip: only for an http(s) URL, attribute-escaped."""
+    return f'<audio controls src="{html_escape(url)}"></audio>'
+
+
+def _id(snip_id: str) -> str:
+    """A snip id as it appears inside the export's HTML comments (ids are ours, but a snip made
+    through the Python API could carry anything)."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "", snip_id) or "snip"
 
 
 def _tag_word(tag: str) -> str:
@@ -84,8 +139,8 @@ def _front_matter(snips: list[Snip], base_url: str | None) -> dict[str, Any]:
         "title": _one_line(first.episode_title) or first.episode,
         "podcast": _one_line(first.podcast),
         "episode": first.episode,
-        "url": snip_deep_link(first, base_url).split("&t=")[0],
-        "audio": first.audio_url or "",
+        "url": _property_url(snip_deep_link(first, base_url)).split("&t=")[0],
+        "audio": _property_url(first.audio_url),
         "snips": len(snips),
         "favourites": sum(1 for s in snips if s.favourite),
         "updated": max(s.updated for s in snips) if snips else "",
@@ -94,38 +149,55 @@ def _front_matter(snips: list[Snip], base_url: str | None) -> dict[str, Any]:
     }
 
 
+def _property_url(url: str | None) -> str:
+    """An http(s) URL for a front-matter property (Obsidian makes it a link), encoded like a
+    Markdown link target; anything else is left out."""
+    good = safe_url(url)
+    return md_url(good) if good else ""
+
+
+def _audio(s: Snip) -> str | None:
+    """The snip's audio moment, when the enclosure is an http(s) URL."""
+    return safe_url(audio_link(safe_url(s.audio_url), s.start, s.end))
+
+
 def obsidian_snip(s: Snip, base_url: str | None = None) -> str:
-    lines = [f"### [{_heading_time(s)}] {_one_line(s.title) or 'Snip'}", f"<!-- snip:{s.id} -->"]
+    heading = f"### [{_heading_time(s)}] {_text(s.title) or 'Snip'}"
+    lines = [heading, f"<!-- snip:{_id(s.id)} -->"]
     lines.append(_blockquote(s.quote))
-    who = " · ".join(x for x in (_one_line(s.speaker), _one_line(s.chapter)) if x)
+    who = " · ".join(x for x in (_text(s.speaker), _text(s.chapter)) if x)
     if who:
         lines.append(f"> — {who}")
     lines.append("")
     if s.takeaways:
         lines.append("**Key takeaways**")
-        lines.extend(f"- {_one_line(t)}" for t in s.takeaways)
+        lines.extend(f"- {_text(t)}" for t in s.takeaways)
         lines.append("")
     if s.note.strip():
-        lines.append("**Note:** " + s.note.strip().replace("\n", "  \n"))
+        note = "  \n".join(md_escape(line.strip()) for line in s.note.strip().splitlines())
+        lines.append("**Note:** " + note)
         lines.append("")
-    meta = [f"[Open in Podlens]({snip_deep_link(s, base_url)})"]
-    audio = audio_link(s.audio_url, s.start, s.end)
+    meta = [md_link("Open in Podlens", snip_deep_link(s, base_url))]
+    audio = _audio(s)
     if audio:
-        meta.append(f"[Audio {fmt_time(s.start)}–{fmt_time(s.end)}]({audio})")
+        meta.append(md_link(f"Audio {fmt_time(s.start)}–{fmt_time(s.end)}", audio))
     if s.favourite:
         meta.append("⭐ favourite")
     if s.tags:
         meta.append(" ".join("#" + _tag_word(t) for t in s.tags))
     lines.append(" · ".join(meta))
     if audio:
-        lines += ["", f'<audio controls src="{audio}"></audio>']
+        lines += ["", _audio_html(audio)]
     return "\n".join(lines) + "\n"
 
 
 def obsidian_markdown(
     snips: list[Snip], base_url: str | None = None, existing: str | None = None
 ) -> str:
-    """One episode's Markdown note; ``existing`` (the file's current text) is updated in place."""
+    """One episode's Markdown note; ``existing`` (the file's current text) is updated in place.
+
+    The snips' own text is escaped, so the only ``BEGIN``/``END`` markers in the note are the
+    ones written here: the first ``END`` after the first ``BEGIN`` closes the block."""
     snips = ordered(snips)
     if not snips:
         raise PodlensError("no snips to export")
@@ -135,10 +207,12 @@ def obsidian_markdown(
         old_fm, body = _split_front_matter(existing)
         for k, v in old_fm.items():  # properties the user added in Obsidian survive
             fm.setdefault(k, v)
-        if END in body:
-            user_tail = body.split(END, 1)[1].lstrip("\n")
+        begin = body.find(BEGIN)
+        end = body.find(END, begin if begin >= 0 else 0)
+        if end >= 0:
+            user_tail = body[end + len(END) :].lstrip("\n")
     head = yaml.safe_dump(fm, allow_unicode=True, sort_keys=False, width=10_000)
-    body = [f"# {_one_line(snips[0].episode_title) or snips[0].episode}", "", BEGIN, ""]
+    body = [f"# {_text(snips[0].episode_title) or md_escape(snips[0].episode)}", "", BEGIN, ""]
     for s in snips:
         body += [obsidian_snip(s, base_url)]
     body.append(END)
@@ -199,17 +273,16 @@ def readwise_csv(snips: Iterable[Snip], base_url: str | None = None) -> str:
         quote = s.quote.strip()
         if len(quote) > READWISE_MAX_HIGHLIGHT:
             quote = quote[: READWISE_MAX_HIGHLIGHT - 1].rstrip() + "…"
-        w.writerow(
-            [
-                quote,
-                _one_line(s.episode_title) or s.episode,
-                _one_line(s.podcast),
-                snip_deep_link(s, base_url),
-                readwise_note(s),
-                str(int(s.start)),
-                s.created.replace("T", " ").rstrip("Z"),
-            ]
-        )
+        row = [
+            quote,
+            _one_line(s.episode_title) or s.episode,
+            _one_line(s.podcast),
+            snip_deep_link(s, base_url),
+            readwise_note(s),
+            str(int(s.start)),
+            s.created.replace("T", " ").rstrip("Z"),
+        ]
+        w.writerow([_csv_cell(cell) for cell in row])
     return buf.getvalue()
 
 
@@ -222,29 +295,29 @@ def notion_markdown(snips: list[Snip], base_url: str | None = None) -> str:
     if not snips:
         raise PodlensError("no snips to export")
     first = snips[0]
-    out = [f"# {_one_line(first.episode_title) or first.episode}", ""]
+    out = [f"# {_text(first.episode_title) or md_escape(first.episode)}", ""]
     if first.podcast:
-        out += [f"Podcast: {_one_line(first.podcast)}", ""]
+        out += [f"Podcast: {_text(first.podcast)}", ""]
     chapter = None
     for s in snips:
         if s.chapter and s.chapter != chapter:
             chapter = s.chapter
-            out += [f"## {_one_line(chapter)}", ""]
-        out += [f"### [{_heading_time(s)}] {_one_line(s.title) or 'Snip'}", ""]
+            out += [f"## {_text(chapter)}", ""]
+        out += [f"### [{_heading_time(s)}] {_text(s.title) or 'Snip'}", ""]
         out += [_blockquote(s.quote), ""]
         if s.speaker:
-            out += [f"— {_one_line(s.speaker)}", ""]
+            out += [f"— {_text(s.speaker)}", ""]
         if s.takeaways:
             out += ["**Key takeaways**", ""]
-            out += [f"- {_one_line(t)}" for t in s.takeaways] + [""]
+            out += [f"- {_text(t)}" for t in s.takeaways] + [""]
         if s.note.strip():
-            out += ["**Note:** " + _one_line(s.note), ""]
-        links = [f"[Open in Podlens]({snip_deep_link(s, base_url)})"]
-        audio = audio_link(s.audio_url, s.start, s.end)
+            out += ["**Note:** " + _text(s.note), ""]
+        links = [md_link("Open in Podlens", snip_deep_link(s, base_url))]
+        audio = _audio(s)
         if audio:
-            links.append(f"[Audio]({audio})")
+            links.append(md_link("Audio", audio))
         if s.tags:
-            links.append("Tags: " + ", ".join(s.tags))
+            links.append("Tags: " + ", ".join(_text(t) for t in s.tags))
         if s.favourite:
             links.append("⭐")
         out += [" · ".join(links), ""]
@@ -341,6 +414,9 @@ def zip_files(files: dict[str, str]) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, text in files.items():
+            parts = PurePosixPath(name).parts
+            if not parts or name.startswith("/") or ".." in parts or "\\" in name:
+                raise PodlensError(f"refusing zip member {name!r}: outside the export")
             info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
@@ -424,7 +500,7 @@ def _write_vault(
     groups = by_episode(snips)
     names = episode_filenames(groups, f.suffix)
     for episode, ep_snips in groups.items():
-        path = out_dir / names[episode]
+        path = _confined(out_dir, names[episode])
         existing = path.read_text(encoding="utf-8") if path.exists() else None
         atomic_write_text(path, f.render(ep_snips, base_url, existing))
         written.append(path)
@@ -476,9 +552,9 @@ def notion_blocks(snips: list[Snip], base_url: str | None = None) -> list[dict[s
             blocks.append(
                 _block("paragraph", rich_text("Note: ", bold=True) + rich_text(s.note.strip()))
             )
-        links = rich_text("Open in Podlens", link=snip_deep_link(s, base_url))
-        audio = audio_link(s.audio_url, s.start, s.end)
-        if audio and audio.startswith(("http://", "https://")):
+        links = rich_text("Open in Podlens", link=safe_url(snip_deep_link(s, base_url)))
+        audio = _audio(s)
+        if audio:
             links += rich_text(" · ") + rich_text(
                 f"Audio {fmt_seconds(s.start)}–{fmt_seconds(s.end)} s", link=audio
             )

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from podlens.errors import PodlensError
+from podlens.storage import connect_read, write_error
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -127,30 +128,33 @@ class SnipStore:
     """``SnipStore(data_dir)``: the library in ``data_dir/snips.db``."""
 
     def __init__(self, data_dir: str | os.PathLike[str]) -> None:
+        # Nothing touches the disk until the first write: listing the snips of a read-only
+        # data dir (or of one with no library yet) must create nothing.
         self.data_dir = Path(data_dir)
         self.path = self.data_dir / "snips.db"
-        try:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise PodlensError(f"cannot create data directory {self.data_dir}: {e}") from e
-        with self._tx() as con:
-            con.executescript(_SCHEMA)  # executescript commits; fine: schema is idempotent
-            con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        self._schema_ready = False
 
     # ------------------------------------------------------------------ connections
 
     def _connect(self) -> sqlite3.Connection:
+        """A connection for writing: creates the folder, the file and the schema if needed;
+        a one-line PodlensError where the data dir is read-only."""
         try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
             con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        except sqlite3.Error as e:
-            raise PodlensError(f"cannot open snip library {self.path}: {e}") from e
-        con.row_factory = sqlite3.Row
-        con.execute("PRAGMA busy_timeout = 30000")
-        # Persistent once set; a second process racing to set it may see "locked".
-        with contextlib.suppress(sqlite3.OperationalError):
-            con.execute("PRAGMA journal_mode = WAL")
-        con.execute("PRAGMA synchronous = NORMAL")
-        con.execute("PRAGMA foreign_keys = ON")
+            con.row_factory = sqlite3.Row
+            con.execute("PRAGMA busy_timeout = 30000")
+            # Persistent once set; a second process racing to set it may see "locked".
+            with contextlib.suppress(sqlite3.OperationalError):
+                con.execute("PRAGMA journal_mode = WAL")
+            con.execute("PRAGMA synchronous = NORMAL")
+            con.execute("PRAGMA foreign_keys = ON")
+            if not self._schema_ready:
+                con.executescript(_SCHEMA)  # idempotent; executescript commits
+                con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                self._schema_ready = True
+        except (OSError, sqlite3.OperationalError) as e:
+            raise write_error(f"the snip library {self.path}", e) from None
         return con
 
     @contextmanager
@@ -158,21 +162,35 @@ class SnipStore:
         """One write transaction: all of it lands or none of it does."""
         con = self._connect()
         try:
-            con.execute("BEGIN IMMEDIATE")
             try:
-                yield con
-            except BaseException:
+                con.execute("BEGIN IMMEDIATE")
+                try:
+                    yield con
+                except BaseException:
+                    if con.in_transaction:
+                        con.execute("ROLLBACK")
+                    raise
                 if con.in_transaction:
-                    con.execute("ROLLBACK")
+                    con.execute("COMMIT")
+            except sqlite3.OperationalError as e:
+                if any(w in str(e) for w in ("readonly", "read-only", "unable to open")):
+                    raise write_error(f"the snip library {self.path}", e) from None
                 raise
-            if con.in_transaction:
-                con.execute("COMMIT")
         finally:
             con.close()
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
-        con = self._connect()
+        """A connection that only reads (:func:`podlens.storage.connect_read`); with no
+        library file yet, an empty in-memory one, so reads answer "no snips" and create
+        nothing."""
+        if self.path.exists():
+            con = connect_read(self.path, timeout=30)
+            con.execute("PRAGMA busy_timeout = 30000")
+        else:
+            con = sqlite3.connect(":memory:", isolation_level=None)
+            con.executescript(_SCHEMA)
+        con.row_factory = sqlite3.Row
         try:
             yield con
         finally:

@@ -14,6 +14,7 @@ quote starts and ends on whole sentences:
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -23,6 +24,24 @@ from podlens.sentences import Sentence, by_turn, episode_sentences
 
 DEFAULT_BEFORE = 60.0
 DEFAULT_AFTER = 0.0
+# The longest snip: a snip is a moment, not a chapter (and a quote of hours is 100,000+
+# characters that the title model, the store and every export would carry).
+MAX_WINDOW = 600.0
+
+
+def _check_times(**times: float) -> None:
+    """NaN passes every ``<``/``>`` check, so finiteness is checked first, by name."""
+    for name, value in times.items():
+        if not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise PodlensError(f"{name} must be a finite number of seconds, got {value!r}")
+
+
+def _check_length(seconds: float, what: str) -> None:
+    if seconds > MAX_WINDOW:
+        raise PodlensError(
+            f"a snip is at most {MAX_WINDOW / 60:.0f} minutes ({MAX_WINDOW:.0f} s): "
+            f"{what} is {seconds:g} s"
+        )
 
 
 @dataclass
@@ -81,8 +100,10 @@ def snap(
     episode: Episode, start: float, end: float, sentences: list[Sentence] | None = None
 ) -> Window:
     """Snap the raw interval ``[start, end]`` to whole sentences (rules in the module doc)."""
+    _check_times(start=start, end=end)
     if end < start:
         raise PodlensError(f"window end {end:g}s is before its start {start:g}s")
+    _check_length(end - max(0.0, start), "the window")
     sents = _require_sentences(episode, sentences)
     last = sents[-1].end
     start, end = max(0.0, start), min(end, last)
@@ -107,10 +128,12 @@ def snip_window(
 
     Widen it with a larger ``before``/``after``; move it by moving ``at``.
     """
+    _check_times(**{"--at": at, "--before": before, "--after": after})
     if before < 0 or after < 0:
         raise PodlensError("--before and --after must be zero or more seconds")
     if before + after <= 0:
         raise PodlensError("a snip needs a window: --before plus --after must be more than 0 s")
+    _check_length(before + after, "--before plus --after")
     if at < 0:
         raise PodlensError(f"--at must be a time in the episode, got {at:g}s")
     sents = _require_sentences(episode, sentences)

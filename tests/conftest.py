@@ -21,6 +21,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         raise pytest.UsageError(f"tests need ../shared beside the repo (looked in {SHARED})")
 
 
+# Tests serve feeds, transcripts and papers from 127.0.0.1, which a feed may not link unless the
+# listener allows it: the suite allows it explicitly, for the whole session (so module- and
+# session-scoped fixtures see it too) and in os.environ (so `streamlit run` subprocesses inherit
+# it).  tests/test_hostile_input.py removes it to prove such links are refused by default.
+LOCAL_HOSTS = "127.0.0.1 localhost"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def allow_local_hosts():
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PODLENS_ALLOW_HOSTS", LOCAL_HOSTS)
+        yield
+
+
 @pytest.fixture
 def http_server():
     with FixtureServer() as srv:

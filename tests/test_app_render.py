@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from podlens.models import Chapter, Episode, Link, Turn
-from podlens.timecode import parse_t
+from podlens.timecode import MAX_SECONDS, fmt_time, parse_t
 from ui.moments import (
     chapter_index_at,
     clamp_t,
@@ -174,6 +177,14 @@ def test_transcript_html_groups_sections_and_marks_the_current_turn():
         ("-5", None),
         ("abc", None),
         (None, None),
+        ("nan", None),
+        ("NaN", None),
+        ("inf", None),
+        ("-inf", None),
+        ("Infinity", None),
+        ("1e12", None),
+        ("999999999999", None),  # 31,000 years
+        ("9" * 400, None),  # overflows float() to infinity
     ],
 )
 def test_t_parameter_accepts_seconds_and_clock_forms(raw, want):
@@ -182,6 +193,23 @@ def test_t_parameter_accepts_seconds_and_clock_forms(raw, want):
 
 def test_t_is_clamped_into_the_episode():
     assert clamp_t(-3, 100) == 0 and clamp_t(500, 100) == 99 and clamp_t(None, 100) is None
+    assert clamp_t(float("nan"), 100) is None and clamp_t(float("inf"), 100) is None
+    assert clamp_t(50, float("nan")) == 50
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), st.floats(allow_nan=True, allow_infinity=True).map(repr)))
+def test_any_t_in_the_url_is_none_or_a_finite_time_inside_the_episode(raw):
+    t = parse_t(raw)
+    assert t is None or (math.isfinite(t) and 0 <= t <= MAX_SECONDS)
+    placed = clamp_t(t, 3600.0)
+    assert placed is None or 0 <= placed <= 3599
+    assert fmt_time(placed) is not None  # never OverflowError/ValueError on the page
+
+
+def test_fmt_time_shows_nothing_for_nan_or_infinity():
+    assert fmt_time(float("nan")) == fmt_time(float("inf")) == fmt_time(None) == ""
+    assert fmt_time(7182.4) == "1:59:42"
 
 
 def test_results_group_by_episode_in_rank_order():
@@ -197,3 +225,33 @@ def test_results_group_by_episode_in_rank_order():
 def test_durations_and_dates_read_naturally():
     assert fmt_duration(13971) == "3 h 53 min" and fmt_duration(2700) == "45 min"
     assert fmt_date("2023-02-04T08:00:00+00:00") == "4 Feb 2023" and fmt_date(None) == ""
+
+
+def test_chapter_window_keeps_the_playing_chapter_in_view_and_bounded():
+    from ui.moments import chapter_window
+
+    assert chapter_window(10, 3, 40) == (0, 10)
+    assert chapter_window(1000, None, 40) == (0, 40)
+    assert chapter_window(1000, 500, 40) == (490, 530)
+    assert chapter_window(1000, 999, 40) == (960, 1000)
+    for cur in range(0, 1000, 37):
+        lo, hi = chapter_window(1000, cur, 40)
+        assert hi - lo == 40 and lo <= cur < hi
+
+
+def test_chapter_list_html_escapes_titles_and_links_each_chapter():
+    from ui.moments import chapter_list_html
+
+    ep = Episode(
+        id="e",
+        title="t",
+        podcast="p",
+        published=None,
+        audio_url=None,
+        duration=100.0,
+        chapters=[Chapter(title=EVIL, start=0.0), Chapter(title="Two", start=65.0)],
+    )
+    html = chapter_list_html(ep, 1, lambda s: f'/?episode=e&t={int(s)}"x')
+    assert "<script" not in html and "<img" not in html and "&lt;script&gt;" in html
+    assert html.count("<li") == 2 and '<li class="pl-now"><a class="pl-time"' in html
+    assert 'href="/?episode=e&amp;t=65&quot;x"' in html

@@ -7,15 +7,8 @@ Screenshots of each page at desktop and phone widths (and dark mode) go to tests
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -23,6 +16,7 @@ import pytest
 from tests.conftest import EP19_FEED, EP19_MD, REPO
 from tests.support.app_data import feed_with_enclosure, ingest_ep19, write_silence_wav
 from tests.support.httpserver import FixtureServer, Route
+from tests.support.streamlit_server import streamlit_app
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -39,73 +33,6 @@ if not Path(CHROMIUM).exists():
         allow_module_level=True,
     )
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_http(url: str, timeout: float, proc: subprocess.Popen) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"{url} not up after {timeout} s")
-
-
-@contextlib.contextmanager
-def streamlit_app(data: Path, log_path: Path):
-    """``streamlit run app.py`` on a free port over ``data``; yields the base URL, then stops."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PODLENS_DATA_DIR": str(data),
-        "PYTHONPATH": str(REPO),
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-    }
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-                "--server.fileWatcherType",
-                "none",
-            ],
-            cwd=REPO,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            _wait_http(base + "/_stcore/health", 90, proc)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
 
 @pytest.fixture(scope="module")
@@ -261,21 +188,6 @@ def test_deep_link_opens_the_episode_at_that_second(page, app_url):
     box = page.locator(".st-key-pl_player").bounding_box()
     assert box is not None and 0 <= box["y"] < 120, box
     _shot(page, "episode-phone-scrolled")
-
-
-def test_warm_pages_render_within_five_seconds(page, app_url):
-    page.goto(f"{app_url}/?episode=axrp-19&t=3000")  # warms caches, like a running app
-    page.locator("#pl-now").wait_for()
-    for url, ready in [
-        (f"{app_url}/?episode=axrp-19&t=7182", "#pl-now"),
-        (f"{app_url}/library", ".st-key-pl_ep_axrp-19"),
-        (f"{app_url}/?q=induction+heads", ".st-key-pl_result_0"),
-    ]:
-        started = time.monotonic()
-        page.goto(url)
-        page.locator(ready).wait_for(timeout=30_000)
-        took = time.monotonic() - started
-        assert took < 5, f"{url} took {took:.1f} s"
 
 
 def test_chapter_click_moves_the_player_and_back_returns(page, app_url):

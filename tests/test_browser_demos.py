@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.streamlit_server import streamlit_app
 from tests.test_browser import (  # noqa: F401  (``browser`` is a fixture)
     ARTIFACTS,
     DESKTOP,
@@ -23,7 +24,6 @@ from tests.test_browser import (  # noqa: F401  (``browser`` is a fixture)
     _seconds,
     _wait_idle,
     browser,
-    streamlit_app,
     sync_api,
 )
 

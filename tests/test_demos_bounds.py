@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from demos import __main__ as cli
 from demos import attention, grokking, induction
@@ -98,3 +101,62 @@ def test_cli_prints_a_one_line_error_and_exits_2_on_bad_input(capsys):
 def test_typed_words_cannot_close_the_attention_views_script():
     assert "<" not in attention.safe_label("</script><b>")
     assert attention.safe_label("plain") == "plain"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["induction", "--lr", "inf"], "--lr must be a finite number"),
+        (["induction", "--lr", "nan"], "--lr must be a finite number"),
+        (["induction", "--lr", "5"], "learning rate must be between"),
+        (["grokking", "--frac", "nan"], "--frac must be a finite number"),
+        (["grokking", "--wd=-inf"], "--wd must be a finite number"),
+        (["grokking", "--steps", "1e9"], "--steps must be a whole number"),
+        (["induction", "--heads", "nan"], "--heads must be a whole number"),
+        (["grokking", "--preset", "huge"], "invalid choice"),
+    ],
+)
+def test_cli_refuses_nan_infinity_and_absurd_settings_in_one_line_before_training(
+    tmp_path, capsys, argv, message
+):
+    assert cli.main([*argv, "--data-dir", str(tmp_path), "--json"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("demos: error: ") and message in err and err.count("\n") == 1, err
+    assert not (tmp_path / "demos").exists()  # nothing trained, nothing cached
+
+
+@pytest.mark.parametrize("field", ["lr", "weight_decay", "frac_repeated"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_induction_api_refuses_non_finite_settings_so_no_nan_result_is_cached(
+    tmp_path, field, value
+):
+    cfg = induction.make_config("fast", **{field: value})
+    with pytest.raises(PodlensError, match="must be a finite number"):
+        induction.validate(cfg)
+    with pytest.raises(PodlensError, match="must be a finite number"):
+        induction.train(cfg, tmp_path)
+    assert not (tmp_path / "demos").exists()
+
+
+@pytest.mark.parametrize("field", ["lr", "weight_decay", "frac_train", "beta1", "beta2"])
+def test_grokking_api_refuses_non_finite_settings(field):
+    with pytest.raises(PodlensError, match="must be a finite number"):
+        grokking.validate(grokking.make_config("fast", **{field: float("nan")}))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_learning_rate_flag_and_validation_take_only_sane_finite_values(x):
+    parse = cli.build_parser()
+    try:
+        args = parse.parse_args(["induction", f"--lr={x!r}"])
+    except PodlensError as e:
+        assert not math.isfinite(x) or x < 0, (x, e)
+        return
+    cfg = induction.make_config("fast", lr=args.lr)
+    try:
+        induction.validate(cfg)
+    except PodlensError:
+        assert not 1e-5 <= x <= 0.1
+        return
+    assert math.isfinite(cfg.lr) and 1e-5 <= cfg.lr <= 0.1

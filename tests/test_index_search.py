@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from index.evaluate import hit_offset, normalize_words
-from index.search import HybridIndex, SearchConfig, Searcher, tokenize
+from index.search import HybridIndex, SearchConfig, Searcher, longest_run, phrase_words, tokenize
 
 REPO = Path(__file__).resolve().parent.parent
 EVAL = REPO / "tests" / "eval" / "axrp19.jsonl"
@@ -28,6 +28,8 @@ FIELDS = {
     "score",
     "link",
 }
+TRANSCRIPT_FIELDS = FIELDS | {"passage_start", "answer", "turns"}
+QUOTE = "there's just something weird about the optimizer we're using"
 
 
 def run_cli(*args: str, data_dir: Path | None = None) -> subprocess.CompletedProcess:
@@ -72,14 +74,80 @@ def test_results_are_distinct_moments_with_deep_links(searcher: Searcher):
     assert len(results) == 5
     for r in results:
         d = r.to_dict()
-        assert set(d) == FIELDS
+        assert set(d) == TRANSCRIPT_FIELDS
         assert d["episode"] == "axrp-19" and d["kind"] == "transcript"
         assert d["link"] == f"/?episode=axrp-19&t={int(r.start)}"
         assert 0 <= d["start"] < d["end"] and len(r.text.split()) <= 250
-    spans = sorted((r.word_start, r.word_end) for r in results)
-    for (a0, a1), (b0, b1) in itertools.pairwise(spans):
-        overlap = min(a1, b1) - max(a0, b0)
-        assert overlap <= 0.5 * (b1 - b0)
+    # never two results that are mostly the same minute: distinct starts, and no pair shares
+    # more than 70% of the shorter one's words
+    assert len({r.word_start for r in results}) == 5
+    for a, b in itertools.combinations(results, 2):
+        overlap = min(a.word_end, b.word_end) - max(a.word_start, b.word_start)
+        shorter = min(a.word_end - a.word_start, b.word_end - b.word_start)
+        assert overlap <= 0.7 * shorter
+
+
+def test_a_verbatim_quote_ranks_the_passage_that_says_it_first(searcher: Searcher):
+    """The passage after the quote (3:15:30) carries it as retrieval context only; exact wording
+    in what is heard wins, and the result lands on the quoted sentence itself (3:14:28, inside
+    the passage that starts at 3:14:17)."""
+    first = searcher.search(QUOTE, k=5)[0]
+    assert hit_offset(first.text, QUOTE) == 3, first.text[:120]  # "So hypothesis two, <quote>"
+    assert hit_offset(first.answer, QUOTE) is not None, first.answer
+    assert 3 * 3600 + 14 * 60 <= first.passage_start <= first.start < 3 * 3600 + 15 * 60
+
+
+def test_a_result_lands_on_its_answering_sentence_and_reads_as_speaker_turns(
+    searcher: Searcher,
+):
+    """``start``/``text`` begin at a sentence inside the passage (at or after ``passage_start``);
+    ``answer`` is one sentence of the text; ``turns`` are the text, by speaker, in order."""
+    landing = Searcher(
+        searcher.store.data_dir, model=searcher.model, config=SearchConfig(land=True)
+    )
+    results = landing.search("which modulus did he use for modular addition", k=5)
+    landed = 0
+    for r in results:
+        assert r.passage_start is not None and r.passage_start <= r.start
+        landed += r.start > r.passage_start
+        assert r.answer and r.answer in r.text
+        assert "\n".join(t.text for t in r.turns) == r.text
+        assert r.turns[0].speaker == r.speaker and r.turns[0].start == r.start
+        assert all(t.speaker for t in r.turns)
+        assert all(a.start <= b.start for a, b in itertools.pairwise(r.turns))
+        d = r.to_dict()
+        assert d["turns"][0] == {
+            "speaker": r.speaker,
+            "start": round(r.start, 1),
+            "text": r.turns[0].text,
+        }
+    assert landed >= 1  # some result starts past its passage's first sentence
+
+
+def test_longest_run_counts_consecutive_query_words_in_order():
+    hay = " " + " ".join(phrase_words("So there's just something weird about it, really.")) + " "
+    assert longest_run(phrase_words(QUOTE), hay) == 6  # "there s just something weird about"
+    assert longest_run(phrase_words("weird something"), hay) == 1
+    assert longest_run([], hay) == 0
+
+
+def test_exact_wording_outranks_fusion_only_for_text_that_is_heard():
+    """A passage that has the quote only in its retrieval context (``embed_text``) loses to the
+    one whose heard text says it; short queries are left to fusion."""
+    from index.embed import embed_texts, load_embedder
+
+    model = load_embedder()
+    quote = "the optimizer we are using is really weird"
+    says = _passage("transcript", 0, f"Well, I think {quote}. Anyway, that aside.")
+    after = _passage("transcript", 1, "Optimizer optimizer weird weird using optimizers.")
+    after.embed_text = f"{quote}. {after.text}"
+    other = _passage("transcript", 2, "The weather was nice and we went for a walk.")
+    passages = [after, other, says]
+    vecs = embed_texts(model, [p.embed_text for p in passages])
+    top = _in_memory(passages, vecs, model).moments(quote, k=3)
+    assert top[0].text == says.text
+    off = _in_memory(passages, vecs, model, SearchConfig(phrase_min_words=0)).moments(quote, k=3)
+    assert off[0].text == after.text  # what fusion alone does: the reason for the rule
 
 
 def test_cli_search_json_contract(ep19_data_dir: Path):
@@ -87,7 +155,7 @@ def test_cli_search_json_contract(ep19_data_dir: Path):
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
     assert isinstance(out, list) and len(out) == 3
-    assert all(set(r) == FIELDS for r in out)
+    assert all(set(r) == TRANSCRIPT_FIELDS for r in out)
     assert out[0]["episode_title"].startswith("19 - Mechanistic Interpretability")
 
 
@@ -245,3 +313,17 @@ def test_mixed_search_keeps_at_most_one_paper_per_five_results_at_its_fused_rank
     assert [m.kind for m in only] == ["paper"] * 5
     free = _in_memory(passages, vecs, model, SearchConfig(paper_share=0)).moments(q, k=5)
     assert [m.kind for m in free].count("paper") >= 3
+
+
+def test_result_card_text_reads_as_speaker_turns_with_the_answer_emphasised(searcher: Searcher):
+    """The card draws one paragraph per turn, the speaker's name first, and marks the answering
+    sentence once; the words are escaped (the text is the transcript's, not markup)."""
+    from ui.components import result_text_html
+
+    r = searcher.search("which modulus did he use for modular addition", k=1)[0]
+    html = result_text_html(r, ["modulus"])
+    assert html.count("<p>") == len(r.turns)
+    for t in r.turns:
+        assert f'<span class="pl-speaker">{t.speaker}:</span>' in html
+    assert html.count('data-pl-answer="1"') == 1
+    assert "<script" not in html

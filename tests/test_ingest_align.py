@@ -9,12 +9,14 @@ from ingest.align import (
     BASELINE_CONFIG,
     DEFAULT_CONFIG,
     PER_SPEAKER_CONFIG,
+    STAMP,
     AlignmentWarning,
     align,
     cross_validate,
     match_chapters,
+    turn_errors,
 )
-from ingest.evaluate import GRID, EpisodeEval, evaluate, select
+from ingest.evaluate import GRID, EpisodeEval, _split_stamps, evaluate, select
 from ingest.feed import read_item
 from ingest.transcript import parse_markdown
 from podlens.errors import PodlensError
@@ -136,3 +138,77 @@ def test_duration_without_chapters_aligns_uniformly_and_warns(ep19):
     sizes = np.array([len("".join(t.text.split())) for t in turns], dtype=float)
     share = np.concatenate([[0.0], np.cumsum(sizes)[:-1]]) / sizes.sum()
     assert np.allclose([t.start for t in turns], 3600 * share, atol=0.02)
+
+
+# -- every clock in the data: the transcript's own turn stamps ----------------------------------
+
+EP46_MD = POSTS / "2025-08-06-episode-46-tom-davidson-ai-enabled-coups.markdown"
+
+
+@pytest.fixture(scope="module")
+def ep46():
+    return read_item(str(AXRP_FEED), episode=46), parse_markdown(EP46_MD.read_text("utf-8"))
+
+
+def test_turn_stamps_pin_their_turns_and_every_stamped_turn_gives_a_transcript_clock(ep46):
+    item, tr = ep46
+    stamps = [t.stamp for t in tr.turns]
+    assert sum(s is not None for s in stamps) > 100  # newer posts stamp (nearly) every turn
+    turns = tr.to_turns()
+    result = align(turns, tr.sections, item.chapters, item.duration, stamps=stamps)
+    pinned = [i for i, s in enumerate(stamps) if s is not None]
+    assert all(turns[i].start == pytest.approx(stamps[i], abs=0.01) for i in pinned)
+    starts = [t.start for t in turns]
+    assert starts == sorted(starts)
+    all_stamped = len(pinned) == len(turns)
+    assert result.clock == ("transcript" if all_stamped else "chapters")
+
+
+def test_stamps_that_run_backwards_are_not_used(ep46):
+    item, tr = ep46
+    stamps = [t.stamp for t in tr.turns]
+    k = next(i for i, s in enumerate(stamps) if s is not None and s > 600)
+    bad = list(stamps)
+    bad[k] = 5.0  # a typo far back in time
+    turns = tr.to_turns()
+    align(turns, tr.sections, item.chapters, item.duration, stamps=bad)
+    assert turns[k].start != 5.0 and turns[k - 1].start <= turns[k].start <= turns[k + 1].start
+
+
+def test_stamps_that_disagree_with_the_chapters_give_way_to_them(ep46):
+    item, tr = ep46
+    shifted = [None if t.stamp is None else t.stamp + 300 for t in tr.turns]  # audio re-edited
+    turns = tr.to_turns()
+    with pytest.warns(AlignmentWarning, match="disagree with the chapters"):
+        result = align(turns, tr.sections, item.chapters, item.duration, stamps=shifted)
+    assert result.clock == "chapters"
+    assert not any(a.label == STAMP for a in result.anchors)
+
+
+def test_an_order_breaking_chapter_is_rejected_as_an_anchor(ep19):
+    item, tr = ep19
+    chapters = [Chapter(c.title, c.start) for c in item.chapters]
+    chapters[5] = Chapter(chapters[5].title, chapters[2].start - 30)  # before an earlier section
+    turns = tr.to_turns()
+    result = align(turns, tr.sections, chapters, item.duration)
+    assert chapters[5].title not in {a.label for a in result.anchors}
+    assert [t.start for t in turns] == sorted(t.start for t in turns)
+
+
+def test_held_out_stamps_alternate_with_anchor_stamps():
+    held, anchors = _split_stamps([None, 1.0, 2.0, None, 3.0, 4.0, 5.0])
+    assert anchors == [None, 1.0, None, None, 3.0, None, 5.0]
+    assert held == [None, None, 2.0, None, None, 4.0, None]
+
+
+def test_stamps_as_anchors_predict_held_out_stamps_far_better_than_chapters_alone(ep46):
+    item, tr = ep46
+    stamps = [t.stamp for t in tr.turns]
+    held, anchor_stamps = _split_stamps(stamps)
+    turns = tr.to_turns()
+    chapters_only = turn_errors(turns, held, tr.sections, item.chapters, item.duration)
+    with_stamps = turn_errors(
+        turns, held, tr.sections, item.chapters, item.duration, anchor_stamps=anchor_stamps
+    )
+    assert np.median(with_stamps) < 3.0 < np.median(chapters_only)
+    assert np.percentile(with_stamps, 90) < 10.0

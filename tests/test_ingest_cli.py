@@ -124,16 +124,10 @@ def test_axrp_shortcut_feed_flag_overrides_env(http_server, tmp_path):
     assert "axrp-19" in r.stdout and not (tmp_path / "d").exists()
 
 
-NO_CLOCK_FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>Show</title>
-<item><title>3 - No clock</title><guid>g3</guid><description>No stamps.</description></item>
-</channel></rss>"""
-
-
 @pytest.mark.parametrize(
     ("case", "message"),
     [
         ("malformed_feed", "malformed feed"),
-        ("no_clock", "neither chapters nor a duration"),
         ("unknown_episode", "episode 99 not in the feed"),
         ("unreachable", "unreachable"),
         ("http_404", "HTTP 404"),
@@ -149,10 +143,6 @@ def test_bad_input_gives_one_line_error_exit_2_and_writes_nothing(
     if case == "malformed_feed":
         feed = str(tmp_path / "bad.xml")
         Path(feed).write_text("<rss><channel><item><title>oops</title></chan")
-    elif case == "no_clock":
-        feed = str(tmp_path / "noclock.xml")
-        Path(feed).write_text(NO_CLOCK_FEED)
-        episode = "3"
     elif case == "unknown_episode":
         episode = "99"
     elif case == "unreachable":

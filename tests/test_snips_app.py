@@ -93,7 +93,8 @@ def test_one_tap_snips_the_minute_that_ends_at_the_live_position(monkeypatch, ep
     toast = at.toast[0].value
     assert s.title.split()[0] in toast and "Open in Snips" in toast
     # The Adjust popover now starts from the tap and offers to change that snip.
-    assert at.number_input(key="snip_axrp-19_at").value == round(LIVE)
+    # (its fields are keyed by the snip they adjust, so a fresh mount shows the tap, not 0)
+    assert at.number_input(key=f"snip_axrp-19_at_{s.id}").value == round(LIVE)
     assert at.button(key="snip_axrp-19_update").label == "Update this snip"
     assert any(m.value == f"**{s.title}**" for m in at.markdown)
 
@@ -102,7 +103,7 @@ def test_adjust_widens_the_last_snip_in_place(monkeypatch, ep19_copy):
     _tap_live(monkeypatch, LIVE)
     at = _episode_app(monkeypatch, ep19_copy).run()
     first = SnipStore(ep19_copy).list()[0]
-    at.slider(key="snip_axrp-19_before").set_value(120)
+    at.slider(key=f"snip_axrp-19_before_{first.id}").set_value(120)
     at.text_input(key="snip_axrp-19_tags").input("optimizers")
     at.button(key="snip_axrp-19_update").click().run()
     assert not at.exception and not at.error

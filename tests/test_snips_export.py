@@ -10,6 +10,8 @@ import zipfile
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from podlens.errors import PodlensError
 from snips.export import (
@@ -242,3 +244,167 @@ def test_notion_push_reports_api_errors_in_one_line(http_server, tmp_path):
 
 def test_awkward_quote_fixture_is_awkward():
     assert len(AWKWARD_QUOTE) > READWISE_MAX_HIGHLIGHT and "\n" in AWKWARD_QUOTE
+
+
+# --------------------------------------------------------------------------- hostile snip text
+
+HOSTILE = (
+    "[md link](javascript:alert(1)) **bold** ![img](http://host/beacon.png) <b>tag</b> "
+    "<!-- podlens:end --> <img src=x onerror=alert(2)> [[Wiki]] #tag ==mark== $x^2$"
+)
+
+
+def _hostile_snip(**kw) -> Snip:
+    base = dict(
+        title=HOSTILE,
+        quote="- a list?\n1. a numbered one\n" + HOSTILE,
+        takeaways=[HOSTILE],
+        note=HOSTILE + "\n" + END,
+        speaker=HOSTILE,
+        chapter=HOSTILE,
+        episode_title=HOSTILE,
+        podcast="Pod",
+        audio_url='https://host/a.mp3?x="><script>alert(3)</script>',
+    )
+    base.update(kw)
+    return awkward_snip(**base)
+
+
+def _html_of(markdown: str) -> str:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": True}).render(markdown)
+
+
+@pytest.mark.parametrize("fmt", ["obsidian", "notion"])
+def test_markdown_exports_show_feed_and_user_text_as_text(fmt):
+    text = FORMATS[fmt].render([_hostile_snip()], BASE)
+    if fmt == "obsidian":  # the front matter is YAML data (properties), shown as text
+        assert "title: '[md link]" in text.split("---\n")[1]
+        text = text.split("---\n", 2)[2]
+    for raw in ("![img](http", "[md link](javascript:", "<b>tag</b>", "<img src=x", "[[Wiki]]"):
+        assert raw not in text, raw
+    out = _html_of(text)
+    for tag in ("<img", "<b>", "<strong>bold", "<mark", "<ol", "<script"):
+        assert tag not in out, tag
+    assert not re.search(r'href="(?!https?://)', out)  # every link is http(s)
+    # Our own link and the escaped text are all that's left: the text reads back the same.
+    assert out.count("<a href=") == 2  # Open in Podlens, Audio
+    assert "[md link](javascript:alert(1)) **bold** ![img](http://host/beacon.png)" in (
+        html_unescape(re.sub(r"<[^>]+>", "", out))
+    )
+    assert out.count("<ul>") <= 1  # only the takeaways: the quote's "- " / "1." stay text
+
+
+def html_unescape(s: str) -> str:
+    import html
+
+    return html.unescape(s)
+
+
+def test_obsidian_audio_player_only_for_http_and_its_url_cannot_leave_the_attribute():
+    text = obsidian_markdown([_hostile_snip()], BASE)
+    (tag,) = re.findall(r"<audio[^\n]*</audio>", text)
+    assert tag.startswith('<audio controls src="https://host/a.mp3?x=&quot;&gt;&lt;script&gt;')
+    assert "<script>" not in text
+    js = awkward_snip(audio_url="javascript:alert(1)//x.mp3")
+    text = obsidian_markdown([js], BASE)
+    assert "<audio" not in text and "javascript:" not in text and "[Audio" not in text
+    assert _front_matter(text)["audio"] == ""
+    notion = notion_markdown([js], BASE)
+    assert "javascript:" not in notion and "[Audio]" not in notion
+
+
+def test_links_are_http_only_even_when_the_base_url_is_not():
+    text = obsidian_markdown([awkward_snip()], "javascript:alert(1)")
+    assert "javascript:" not in text and "](javascript" not in notion_markdown([awkward_snip()])
+    assert "Open in Podlens" in text  # the label stays, as text
+
+
+def test_obsidian_reexport_is_byte_identical_when_snip_text_forges_the_end_marker(tmp_path):
+    snip = _hostile_snip(title=f"Title {END} more", note=f"{BEGIN}\n{END}\nafter")
+    out = tmp_path / "vault"
+    sizes = []
+    for _ in range(3):
+        (path,) = export([snip], "obsidian", out, BASE).paths
+        sizes.append(path.read_bytes())
+    assert sizes[0] == sizes[1] == sizes[2]
+    body = sizes[0].decode().split("---\n", 2)[2]  # (the front matter is YAML data)
+    assert body.count(BEGIN) == 1 and body.count(END) == 1
+
+
+def test_a_user_tail_survives_a_forged_marker_in_the_episode_title(tmp_path):
+    snip = _hostile_snip(episode_title=f"{END} evil")
+    out = tmp_path / "vault"
+    (path,) = export([snip], "obsidian", out, BASE).paths
+    path.write_text(path.read_text() + "\nMy own notes.\n")
+    for _ in range(2):
+        export([snip], "obsidian", out, BASE)
+    text = path.read_text()
+    assert text.count("My own notes.") == 1 and text.split("---\n", 2)[2].count(END) == 1
+
+
+def test_an_episode_id_with_dots_and_slashes_stays_inside_the_obsidian_folder(tmp_path):
+    snip = awkward_snip(episode="../../e3", episode_title="", podcast="../..")
+    out = tmp_path / "a" / "vault"
+    (path,) = export([snip], "obsidian", out, BASE).paths
+    assert path.resolve().is_relative_to(out.resolve())
+    assert [p.relative_to(out).as_posix() for p in out.rglob("*.md")] == ["Podcasts/e3.md"]
+    assert not list((tmp_path).glob("*.md")) and not (tmp_path / "e3.md").exists()
+
+
+def test_an_episode_id_with_dots_and_slashes_makes_no_escaping_zip_member():
+    snips = [
+        awkward_snip(episode="../../e3", episode_title=""),
+        awkward_snip(episode="/etc/e4", episode_title=""),
+        awkward_snip(episode="..", episode_title="", podcast=".."),
+    ]
+    for fmt in ("notion", "obsidian"):
+        names = zipfile.ZipFile(io.BytesIO(export_file(fmt, snips, BASE).data)).namelist()
+        assert all(".." not in n.split("/") and not n.startswith("/") for n in names), names
+        assert len(names) == 3
+
+
+def test_zip_refuses_a_member_outside_the_archive():
+    from snips.export import zip_files
+
+    for bad in ("../../e3.md", "/abs.md", "a/../../b.md"):
+        with pytest.raises(PodlensError, match="outside the export"):
+            zip_files({bad: "x"})
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_readwise_cells_that_start_a_formula_are_prefixed_with_a_quote(start):
+    cell = f'{start}HYPERLINK("http://evil","x")'
+    snip = awkward_snip(
+        title=cell, note=cell, quote=cell.strip() + " quote", podcast=cell, episode_title=cell
+    )
+    rows = list(csv.reader(io.StringIO(readwise_csv([snip], BASE))))
+    data = dict(zip(rows[0], rows[1], strict=True))
+    for column in ("Highlight", "Title", "Author", "Note"):
+        assert data[column][:1] == "'" or data[column][:1] not in "=+-@\t\r", (column, data)
+    if start.strip():  # the quote and one-line fields keep a visible sign
+        assert data["Highlight"] == "'" + cell + " quote"
+        assert data["Title"] == "'" + cell and data["Author"] == "'" + cell
+        assert data["Note"].startswith("'" + cell)
+
+
+def _unprefix(cell: str) -> str:
+    """What a reader does to get the text back: one ``'`` off a prefixed cell."""
+    return (
+        cell[1:] if cell[:1] == "'" and cell[1:2] in ("=", "+", "-", "@", "\t", "\r", "'") else cell
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.sampled_from("=+-@'\t ab,\"\n"), min_size=1, max_size=12))
+def test_readwise_gets_the_text_back_after_stripping_the_formula_prefix(text):
+    from snips.export import _csv_cell
+
+    text = text.strip() or "x"
+    snip = awkward_snip(quote=text, title="t", note="", takeaways=[], tags=[], podcast=text)
+    rows = list(csv.DictReader(io.StringIO(readwise_csv([snip], BASE))))
+    assert _unprefix(rows[0]["Highlight"]) == text
+    assert _unprefix(rows[0]["Author"]) == " ".join(text.split())
+    assert _unprefix(_csv_cell(text)) == text
+    assert _csv_cell(text)[:1] not in ("=", "+", "-", "@", "\t", "\r")

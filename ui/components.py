@@ -10,12 +10,12 @@ import streamlit as st
 from index.store import EpisodeSummary
 from podlens.models import Chapter, Episode
 from podlens.timecode import fmt_time
+from ui import readalong
 from ui.moments import (
-    NOW_ID,
+    MAX_CHAPTER_ROWS,
     chapter_index_at,
-    transcript_html,
-    turn_index_at,
-    turns_around,
+    chapter_list_html,
+    chapter_window,
 )
 from ui.player_time import live_time_button
 from ui.render import (
@@ -23,12 +23,13 @@ from ui.render import (
     fmt_date,
     fmt_duration,
     highlight_html,
+    md_app_link,
     md_link,
     md_text,
     notes_markdown,
     safe_url,
 )
-from ui.state import set_moment, share_link
+from ui.state import set_moment, set_question, share_link
 
 EPISODE_PAGE = "app_pages/episode.py"
 
@@ -65,6 +66,10 @@ a.pl-time:hover { text-decoration: underline; }
 .pl-transcript mark, .pl-passage mark { background: rgba(255, 200, 0, 0.38); color: inherit;
   padding: 0 1px; border-radius: 2px; }
 .pl-passage { line-height: 1.55; margin: 0.15rem 0 0.35rem 0; }
+.pl-passage p { margin: 0 0 0.3rem 0; }
+.pl-passage .pl-speaker { font-weight: 600; margin-right: 0.3rem; }
+.pl-passage .pl-answer { font-weight: 600; background: rgba(70, 140, 255, 0.12);
+  border-radius: 3px; padding: 0 2px; }
 .pl-meta { font-size: 0.85rem; opacity: 0.8; }
 /* Sticky on the layout wrapper Streamlit puts around the keyed container (the container alone
    is exactly as tall as its wrapper, so it would have no room to stick). */
@@ -126,7 +131,7 @@ def _jump(episode_id: str, t: float | None) -> None:
 
 def link_popover(link: str, label: str = "Link", key: str | None = None) -> None:
     """A small popover holding the copyable deep link (``st.code`` has a copy button)."""
-    with st.popover(f":material/link: {label}", help="Copy a link to this moment"):
+    with st.popover(f":material/link: {md_text(label)}", help="Copy a link to this moment"):
         st.code(link, language=None, wrap_lines=True)
 
 
@@ -152,63 +157,24 @@ def player(
         else:
             st.warning("The feed gives no playable audio link for this episode.")
         now = None
-        ci = chapter_index_at(ep.chapters, t0)
-        ti = turn_index_at(ep.turns, t0)
-        bits = [f"**{fmt_time(t0)}**"]
-        if ci is not None:
-            bits.append(md_text(ep.chapters[ci].title))
-        if ti is not None:
-            bits.append(md_text(ep.turns[ti].speaker))
         with st.container(horizontal=True, vertical_alignment="center", gap="small"):
-            st.markdown(" · ".join(bits), width="content")
+            readalong.now_label(ep, t0)  # time · chapter · speaker, following the audio
             now = live_time_button(
                 "Where am I?",
                 key="pl_whereami",
-                help="Move the transcript, chapter and link to where you are listening",
+                help="Move the chapter list and the page's link to where you are listening",
             )
-            link_popover(share_link(ep.id, t0))
+            with st.popover(":material/link: Link", help="Copy a link to where you are now"):
+                readalong.live_link(ep, t0)
             for action in actions:
                 action(ep, t0)
+            readalong.player_controls(ep, t0)  # speed, keys, headphones, resume reports
     if now is not None and abs(now - t0) >= 1:
         set_moment(ep.id, now, autoplay=False)
         st.rerun()
 
 
 # -- transcript ---------------------------------------------------------------------------------
-
-
-def _scroll_script(t: float | None) -> None:
-    """Scroll the transcript box (not the page) so the current turn is in view."""
-    st.html(
-        f"""<span data-pl-scroll="{esc(t)}" style="display:none"></span>
-<script>
-(function () {{
-  // Keep the current turn in view while the transcript box lays out (fonts, wrapping), for a
-  // few seconds or until the listener scrolls it themselves.
-  var started = Date.now(), touched = false, hooked = null;
-  function go() {{
-    var el = document.getElementById("{NOW_ID}");
-    var box = el && el.closest('[class*="st-key-pl_transcript_"]');
-    if (box && box !== hooked) {{
-      hooked = box;
-      ["wheel", "touchstart", "keydown", "mousedown"].forEach(function (ev) {{
-        box.addEventListener(ev, function () {{ touched = true; }}, {{ passive: true }});
-      }});
-    }}
-    if (box && box.scrollHeight > box.clientHeight + 4 && !touched) {{
-      var off = el.getBoundingClientRect().top - box.getBoundingClientRect().top;
-      if (off < 0 || off > box.clientHeight * 0.6) {{
-        box.scrollTop = Math.max(0, box.scrollTop + off - box.clientHeight / 4);
-      }}
-    }}
-    if (!touched && Date.now() - started < 8000) setTimeout(go, 150);
-  }}
-  go();
-}})();
-</script>""",
-        unsafe_allow_javascript=True,
-        width="stretch",
-    )
 
 
 def transcript(
@@ -219,18 +185,10 @@ def transcript(
     height: int = 560,
     around: bool = False,
 ) -> None:
-    """The transcript (whole, or ``around`` ``t``), grouped by section, ``t``'s turn marked."""
-    cur = turn_index_at(ep.turns, t) if t is not None else None
-    only = turns_around(ep.turns, t) if (around and t is not None) else None
-
-    def link_for(s: float) -> str:
-        return share_link(ep.id, s)
-
-    body = transcript_html(ep, cur, terms, link_for, only=only)
-    with st.container(height=height, key=f"pl_transcript_{'ctx' if around else 'full'}"):
-        st.html(body)
-    if cur is not None:
-        _scroll_script(t)
+    """The transcript (whole, or ``around`` ``t``), grouped by section, reading along with the
+    audio in the browser (:mod:`ui.readalong`): the turn being heard marked and kept in view,
+    a tap on a turn plays from there."""
+    readalong.transcript(ep, t, terms, height=height, around=around)
 
 
 # -- chapters -----------------------------------------------------------------------------------
@@ -238,25 +196,38 @@ def transcript(
 
 def chapters(ep: Episode, t: float | None, *, actions: Sequence[ChapterAction] = ()) -> None:
     """Clickable chapter list (sets the player time), the playing chapter marked, each with a
-    copyable deep link and the page's ``actions`` (e.g. a chapter's demo)."""
+    copyable deep link and the page's ``actions`` (e.g. a chapter's demo).
+
+    At most ``MAX_CHAPTER_ROWS`` rows of buttons, around the playing chapter: each row is
+    several Streamlit elements, and a feed with thousands of chapters made the page take minutes.
+    Past that, "All N chapters" lists every chapter as one HTML block of links (one element,
+    fast at any length)."""
     current = chapter_index_at(ep.chapters, t) if t is not None else None
     if not ep.chapters:
         st.caption("The feed gives no chapters for this episode.")
         return
-    for i, ch in enumerate(ep.chapters):
+    lo, hi = chapter_window(len(ep.chapters), current, MAX_CHAPTER_ROWS)
+    if lo > 0:
+        st.caption(f"{lo:d} earlier chapters: see all {len(ep.chapters):d} below")
+    for i in range(lo, hi):
+        ch = ep.chapters[i]
         with st.container(horizontal=True, vertical_alignment="center", gap="small", wrap=False):
-            label = f"{fmt_time(ch.start)}  {ch.title}"
             st.button(
-                label.replace("[", "(").replace("]", ")"),
+                md_text(f"{fmt_time(ch.start)}  {ch.title}"),
                 key=f"pl_ch_{i}",
                 type="primary" if i == current else "tertiary",
                 on_click=_jump,
                 args=(ep.id, ch.start),
                 help=f"Play from {fmt_time(ch.start)}",
             )
-            st.markdown(f"[:material/link:]({share_link(ep.id, ch.start)})", width="content")
+            st.markdown(
+                md_app_link(share_link(ep.id, ch.start), icon=":material/link:"), width="content"
+            )
             for action in actions:
                 action(ep, ch, i)
+    if hi - lo < len(ep.chapters):
+        with st.expander(f"All {len(ep.chapters):d} chapters", icon=":material/list:"):
+            st.html(chapter_list_html(ep, current, lambda s: share_link(ep.id, s)))
 
 
 # -- episode header, notes, writings ------------------------------------------------------------
@@ -277,7 +248,7 @@ def episode_meta_line(
     if duration:
         bits.append(("≈ " if estimated else "") + fmt_duration(duration))
     if chapters:
-        bits.append(f"{chapters} chapters")
+        bits.append(f"{chapters:d} chapters")
     return " · ".join(bits)
 
 
@@ -307,11 +278,11 @@ def writings(ep: Episode) -> None:
         fetched = sum(r.status == "ok" for r in works)
         st.caption(
             f"{len(works)} works discussed"
-            + (f" · {fetched} fetched, their text searchable" if fetched else "")
+            + (f" · {fetched:d} fetched, their text searchable" if fetched else "")
         )
     for wi, ref in enumerate(works):
         with st.container(border=True, key=f"pl_work_{wi}"):
-            kind = _WORK_KINDS.get(ref.kind, ref.kind)
+            kind = md_text(_WORK_KINDS.get(ref.kind, ref.kind))
             link = md_link(ref.title or ref.url, ref.url)
             if ref.status == "failed":
                 reason = ref.error or "unknown reason"
@@ -353,7 +324,7 @@ def _mention_chips(ep: Episode, ref: Any, wi: int) -> None:
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):
         st.caption("mentioned at", width="content")
         for s in times[:MAX_CHIPS]:
-            where = f" · {first[s]}" if first[s] else ""
+            where = f" · {md_text(first[s])}" if first[s] else ""
             st.button(
                 fmt_time(s),
                 key=f"pl_ref_{wi}_{s}",
@@ -367,6 +338,35 @@ def _mention_chips(ep: Episode, ref: Any, wi: int) -> None:
 
 
 # -- search results -----------------------------------------------------------------------------
+
+
+NO_CLOCK = "no clock: the feed gives no times for this episode"
+
+
+def result_text_html(r: Any, terms: list[str]) -> str:
+    """A result's text as the listener reads it: one paragraph per speaker turn, the name first,
+    the answering sentence (``r.answer``) emphasised, query terms marked.  Paper passages and
+    results without turns are their plain marked text."""
+    turns = getattr(r, "turns", None) or []
+    if r.kind == "paper" or not turns:
+        return highlight_html(r.text, terms)
+    answer = getattr(r, "answer", None) or ""
+    out, marked = [], False
+    for t in turns:
+        at = t.text.find(answer) if answer and not marked else -1
+        if at >= 0:
+            marked = True
+            body = (
+                highlight_html(t.text[:at], terms)
+                + '<span class="pl-answer" data-pl-answer="1">'
+                + highlight_html(answer, terms)
+                + "</span>"
+                + highlight_html(t.text[at + len(answer) :], terms)
+            )
+        else:
+            body = highlight_html(t.text, terms)
+        out.append(f'<p><span class="pl-speaker">{esc(t.speaker)}:</span>{body}</p>')
+    return "".join(out)
 
 
 def result_card(
@@ -393,7 +393,7 @@ def result_card(
             if r.chapter:
                 bits.append(md_text(r.chapter))
             st.markdown(":blue-badge[:material/graphic_eq: Episode] " + " · ".join(bits))
-        st.html(f'<div class="pl-passage">{highlight_html(r.text, terms)}</div>')
+        st.html(f'<div class="pl-passage">{result_text_html(r, terms)}</div>')
         with st.container(horizontal=True, vertical_alignment="center", gap="small"):
             if r.start is not None:
                 st.button(
@@ -424,6 +424,12 @@ def result_card(
                         args=(r.episode, t),
                         help="Play the episode from where this work is first mentioned",
                     )
+            else:  # a transcript passage of an episode with no clock
+                st.caption(
+                    f":material/timer_off: {NO_CLOCK}",
+                    help="The feed gives no timed transcript, chapters or duration for this "
+                    "episode, so its words are searchable but there is no moment to play.",
+                )
             for action in actions:
                 action(r)
 
@@ -463,3 +469,79 @@ def library(items: list[EpisodeSummary], notes: dict[str, str] | None = None) ->
             text = blurb((notes or {}).get(s.id, ""))
             if text:
                 st.markdown(md_text(text))
+
+
+# -- home ---------------------------------------------------------------------------------------
+
+# Chapter titles that are not topics to ask about.
+_NOT_TOPICS = ("intro", "outro", "following", "wrap", "closing", "sponsor", "ad break")
+
+
+def suggested_questions(items: list[EpisodeSummary], n: int = 4) -> list[str]:
+    """A few things to ask, drawn from the library's chapter titles (newest episodes first):
+    real topics of the episodes, so each one finds a moment."""
+    from ui import resources
+
+    out: list[str] = []
+    for s in items:
+        ep = resources.episode(s.id)
+        for ch in ep.chapters if ep else []:
+            title = " ".join(ch.title.split())
+            low = title.lower()
+            if len(title) < 8 or any(low.startswith(w) for w in _NOT_TOPICS):
+                continue
+            if low not in (q.lower() for q in out):
+                out.append(title)
+    # Spread over the episode rather than its first few chapters.
+    if len(out) > n:
+        step = len(out) / n
+        out = [out[int(i * step)] for i in range(n)]
+    return out
+
+
+def _ask(q: str) -> None:
+    set_question(q)  # the question box picks it up from the URL (ui.state.sync_widget)
+
+
+def home(items: list[EpisodeSummary]) -> None:
+    """The front page under the question box: things to ask, "Continue listening", the
+    library's episodes and the latest snips."""
+    qs = suggested_questions(items)
+    if qs:
+        st.caption("Try asking about")
+        with st.container(horizontal=True, gap="small", key="pl_suggested"):
+            for i, q in enumerate(qs):
+                st.button(
+                    md_text(q), key=f"pl_suggest_{i}", on_click=_ask, args=(q,), type="secondary"
+                )
+    readalong.continue_listening()
+    st.markdown("#### Your library")
+    library(items[:3])
+    if len(items) > 3:
+        st.page_link("app_pages/library.py", label=f"All {len(items)} episodes")
+    recent_snips()
+
+
+def recent_snips(limit: int = 3) -> None:
+    """The latest snips (newest first), each playing from its start."""
+    from snips.store import SnipStore
+    from ui import resources
+
+    snips = sorted(
+        SnipStore(resources.current_data_dir()).list(), key=lambda s: s.created, reverse=True
+    )[:limit]
+    if not snips:
+        return
+    st.markdown("#### Recent snips")
+    for s in snips:
+        with st.container(border=True, key=f"pl_recent_snip_{s.id}"):
+            st.page_link(
+                EPISODE_PAGE,
+                label=f"**{md_text(s.title)}**",
+                icon=":material/content_cut:",
+                query_params={"episode": s.episode, "t": str(int(s.start))},
+            )
+            st.caption(
+                f"{md_text(s.episode_title or s.episode)} · {fmt_time(s.start)}–{fmt_time(s.end)}"
+            )
+    st.page_link("app_pages/snips.py", label="All snips", icon=":material/content_cut:")

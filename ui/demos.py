@@ -20,7 +20,7 @@ from demos.cache import BackgroundRun, config_hash
 from podlens.errors import PodlensError
 from podlens.timecode import fmt_time
 from ui import resources
-from ui.render import md_text
+from ui.render import md_app_link, md_text
 
 # Where each demo of ``demos.links.DEMOS`` lives in the app (``app.py`` lists these pages).
 DEMO_PAGES = {
@@ -239,7 +239,8 @@ def attention_view(html: str, height: int = 700) -> None:
     """CircuitsVis HTML in an iframe that fits its content (``height`` until it has loaded)."""
     # In front: CircuitsVis' ``<div/>`` is not self-closing in HTML, so whatever follows it
     # lands inside the div that React then renders over.
-    st.iframe(_FIT_FRAME + html, height=height)
+    # safe-render: CircuitsVis' own HTML; typed words reach it only through attention.safe_label
+    st.iframe(_FIT_FRAME + html, height=height)  # safe-render: see above
 
 
 def position_loss_chart(losses: list[float], repeat_len: int) -> None:
@@ -279,13 +280,77 @@ def position_loss_chart(losses: list[float], repeat_len: int) -> None:
     st.altair_chart((line + rule).properties(height=280), use_container_width=True)
 
 
+def token_loss_chart(labels: list[str], losses: list[float], predictable: list[bool]) -> None:
+    """Loss of each next-token prediction on a typed sequence: bar j is the loss of predicting
+    token j + 2 (``labels[j + 1]``); orange where an earlier copy says what comes next."""
+    df = pd.DataFrame(
+        {
+            "position": range(2, len(losses) + 2),
+            "token": labels[1 : len(losses) + 1],
+            "loss": losses,
+            "kind": [
+                "repeats what followed before" if x else "new continuation" for x in predictable
+            ],
+        }
+    )
+    chart = (
+        alt.Chart(df)
+        .mark_bar()
+        .encode(
+            x=alt.X("position:O", title="token predicted (position)", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("loss:Q", title="loss (nats)"),
+            color=alt.Color(
+                "kind:N",
+                legend=_legend(),
+                scale=alt.Scale(
+                    domain=["new continuation", "repeats what followed before"],
+                    range=["#9aa5b1", _PALETTE[1]],
+                ),
+            ),
+            tooltip=["position", "token", alt.Tooltip("loss:Q", format=".2f"), "kind"],
+        )
+    )
+    st.altair_chart(chart.properties(height=260), use_container_width=True)
+
+
+def bars(values: dict[str, float], *, x_title: str, y_title: str, highlight: str | None = None):
+    """A small bar chart of ``{label: value}`` in the given order; ``highlight`` in orange."""
+    order = list(values)
+    df = pd.DataFrame({"label": order, "value": list(values.values())})
+    df["kind"] = ["highlight" if k == highlight else "other" for k in order]
+    chart = (
+        alt.Chart(df)
+        .mark_bar()
+        .encode(
+            x=alt.X("label:N", sort=order, title=x_title, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("value:Q", title=y_title),
+            color=alt.Color(
+                "kind:N",
+                legend=None,
+                scale=alt.Scale(domain=["highlight", "other"], range=[_PALETTE[1], _PALETTE[0]]),
+            ),
+            tooltip=["label", alt.Tooltip("value:Q", format=".3f")],
+        )
+    )
+    st.altair_chart(chart.properties(height=220), use_container_width=True)
+
+
 @st.cache_data(ttl=600, show_spinner=False)
 def _moments(demo: str, episode_id: str, gen: int, data_dir: str) -> list[dict[str, Any]]:
     return links.moments_for_demo(demo, resources.searcher(), episode_id)
 
 
 def episode_moments(demo: str, limit: int = 6) -> None:
-    """Links to the moments of each ingested episode where this demo's idea is discussed."""
+    """Links to the moments of each ingested episode where this demo's idea is discussed; drawn
+    once the search model is loaded (in the background, ``ui.warmup``), never holding the page."""
+    from ui import warmup
+
+    warmup.deferred(
+        lambda: _episode_moments(demo, limit), "Finding where the episodes discuss this…"
+    )
+
+
+def _episode_moments(demo: str, limit: int) -> None:
     try:
         if not resources.store().has_episodes():
             st.caption("Ingest an episode to see where this is discussed.")
@@ -298,14 +363,14 @@ def episode_moments(demo: str, limit: int = 6) -> None:
                 continue
             lines = [f"**{md_text(ep.title)}** — listen from:"]
             for m in moments:
-                chapter = f" · {md_text(m['chapter'])}" if m["chapter"] else ""
-                lines.append(f"- [{fmt_time(m['start'])}{chapter}]({m['link']})")
+                where = f"{fmt_time(m['start'])} · {m['chapter']}" if m["chapter"] else ""
+                lines.append("- " + md_app_link(m["link"], where or fmt_time(m["start"])))
             st.markdown("\n".join(lines))
             shown += len(moments)
         if not shown:
             st.caption("No moment of the ingested episodes matches this demo closely enough.")
     except PodlensError as e:
-        st.caption(str(e))
+        st.caption(md_text(str(e)))
 
 
 @st.cache_data(ttl=600, show_spinner=False)

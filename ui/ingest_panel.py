@@ -14,6 +14,7 @@ import streamlit as st
 
 from podlens.config import data_dir
 from podlens.errors import PodlensError
+from ui.render import md_text
 
 STAGES = {
     "feed": "Reading the feed",
@@ -69,13 +70,14 @@ def explain_error(message: str, src: Source) -> str:
     if is_network_error(message):
         host = urlsplit(src.feed).netloc or src.feed
         return (
-            f"**Can't reach {host}** — you seem to be offline (or the podcast's host is down). "
+            f"**Can't reach {md_text(host)}** — you seem to be offline (or the podcast's host is "
+            "down). "
             "Podlens needs the network only to fetch an episode; everything after that works "
             "offline. Try again when you're connected, or ingest local files from a terminal: "
             "`python -m ingest --feed FEED.xml --transcript TRANSCRIPT.md --episode 19`.\n\n"
-            f"Details: `{message}`"
+            f"Details: {md_text(message)}"
         )
-    return f"**Ingest failed.** `{message}`"
+    return f"**Ingest failed.** {md_text(message)}"
 
 
 def run_ingest(src: Source, *, no_papers: bool = False):
@@ -83,13 +85,13 @@ def run_ingest(src: Source, *, no_papers: bool = False):
     from library.pipeline import ingest
 
     name = src.label or src.feed
-    with st.status(f"Ingesting {name}…", expanded=True) as status:
+    with st.status(f"Ingesting {md_text(name)}…", expanded=True) as status:
         bar = st.progress(0.0, text="Starting…")
 
         def progress(stage: str, fraction: float) -> None:
             f = min(1.0, max(0.0, float(fraction or 0.0)))
             label = STAGES.get(stage, stage.replace("_", " ").capitalize())
-            bar.progress(f, text=f"{label} ({int(f * 100)}%)")
+            bar.progress(f, text=f"{md_text(label)} ({int(f * 100)}%)")
 
         try:
             ep = ingest(
@@ -102,11 +104,11 @@ def run_ingest(src: Source, *, no_papers: bool = False):
                 progress=progress,
             )
         except PodlensError as e:
-            status.update(label=f"Couldn't ingest {name}", state="error", expanded=True)
+            status.update(label=f"Couldn't ingest {md_text(name)}", state="error", expanded=True)
             st.error(explain_error(str(e), src))
             return None
         bar.progress(1.0, text="Done")
-        status.update(label=f"Ingested {ep.title}", state="complete", expanded=False)
+        status.update(label=f"Ingested {md_text(ep.title)}", state="complete", expanded=False)
     return ep
 
 
@@ -123,7 +125,7 @@ def empty_state() -> None:
     if st.button("Ingest AXRP 19", type="primary", icon=":material/download:", key="pl_ingest"):
         ep = run_ingest(default_source())
         if ep is not None:
-            st.success(f"Ready: {ep.title}")
+            st.success(f"Ready: {md_text(ep.title)}")
             st.page_link(
                 "app_pages/episode.py",
                 label="Open the episode",
@@ -158,4 +160,4 @@ def add_episode_form() -> None:
         )
         ep = run_ingest(src, no_papers=no_papers)
         if ep is not None:
-            st.success(f"Ready: {ep.title}")
+            st.success(f"Ready: {md_text(ep.title)}")

@@ -5,6 +5,7 @@ Nothing here imports Streamlit, so the behaviour the pages rely on is tested dir
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -15,13 +16,16 @@ from podlens.timecode import fmt_time
 from ui.render import esc, linkify_html
 
 NOW_ID = "pl-now"  # the DOM id of the highlighted turn (scrolled into view)
+MAX_CHAPTER_ROWS = 40  # chapter rows drawn as buttons; the rest are one HTML list
 
 
 def clamp_t(t: float | None, duration: float | None) -> float | None:
-    if t is None:
+    """``t`` (from the URL) placed inside the episode: 0 .. duration - 1; ``None`` when there is
+    no usable time (missing, NaN, infinity), which the pages treat as "from the start"."""
+    if t is None or not math.isfinite(t):
         return None
     t = max(0.0, t)
-    if duration:
+    if duration and math.isfinite(duration):
         t = min(t, max(0.0, duration - 1))
     return t
 
@@ -41,6 +45,32 @@ def chapter_index_at(chapters: Sequence[Chapter], t: float | None) -> int | None
         return None
     i = bisect_right([c.start for c in chapters], t) - 1
     return max(0, i)
+
+
+def chapter_window(n: int, current: int | None, size: int = MAX_CHAPTER_ROWS) -> tuple[int, int]:
+    """``[lo, hi)``: the at most ``size`` chapters shown as rows, the playing one among the first
+    quarter of them (so what comes next is in view), clamped to ``0 .. n``."""
+    if n <= size:
+        return 0, n
+    lo = max(0, (current or 0) - size // 4)
+    lo = min(lo, n - size)
+    return lo, lo + size
+
+
+def chapter_list_html(
+    episode: Episode, current: int | None, link_for: Callable[[float], str]
+) -> str:
+    """Every chapter as one escaped HTML list of links that play from it (``target=_self``,
+    like the transcript's timestamps), the playing one marked."""
+    items = []
+    for i, ch in enumerate(episode.chapters):
+        stamp = fmt_time(ch.start)
+        cls = ' class="pl-now"' if i == current else ""
+        items.append(
+            f'<li{cls}><a class="pl-time" href="{esc(link_for(ch.start))}" target="_self">'
+            f"{esc(stamp)}</a> {esc(ch.title)}</li>"
+        )
+    return f'<ol class="pl-chapter-list">{"".join(items)}</ol>'
 
 
 def turns_around(
@@ -89,6 +119,11 @@ def group_by_episode(results: Iterable[Any]) -> list[tuple[str, str, list[Any]]]
     return [(k, title, rs) for k, (title, rs) in groups.items()]
 
 
+def _secs(s: float) -> str:
+    """Seconds for a ``data-*`` attribute: ``7182``, ``7182.5`` (ms at most, no exponent)."""
+    return f"{float(s):.3f}".rstrip("0").rstrip(".")
+
+
 def transcript_html(
     episode: Episode,
     current: int | None,
@@ -97,14 +132,24 @@ def transcript_html(
     only: Sequence[tuple[int, Turn]] | None = None,
 ) -> str:
     """The transcript as HTML: sections with their start time, speaker turns with a timestamp
-    that links to that moment, the ``current`` turn marked (``id="pl-now"``), turn links kept as
+    that links to that moment, the ``current`` turn marked (``id="pl-now"``,
+    ``aria-current="true"``), every turn's ``data-start``/``data-end`` seconds, turn links kept as
     links (http(s) only), query ``terms`` highlighted. All text is escaped.
 
     ``only`` limits it to some turns (the context around a search hit)."""
     chosen = list(only) if only is not None else list(enumerate(episode.turns))
     parts: list[str] = ['<div class="pl-transcript">']
     last_section = None
-    for i, tu in chosen:
+    start = 0.0
+    for n, (i, tu) in enumerate(chosen):
+        # ``data-start`` / ``data-end`` (seconds) on every turn: the read-along component and
+        # tests find the turn being heard by them (an unaligned turn takes its predecessor's).
+        start = tu.start if tu.start is not None else start
+        end = (
+            tu.end
+            if tu.end is not None
+            else (chosen[n + 1][1].start if n + 1 < len(chosen) else None)
+        )
         if tu.chapter != last_section:
             if last_section is not None:
                 parts.append("</section>")
@@ -115,7 +160,10 @@ def transcript_html(
                 f'<span class="pl-time">{esc(stamp)}</span> {esc(tu.chapter)}</h4>'
             )
         cls = "pl-turn pl-now" if i == current else "pl-turn"
-        ident = f' id="{NOW_ID}"' if i == current else ""
+        ident = f' id="{NOW_ID}" aria-current="true"' if i == current else ""
+        span = f' data-start="{_secs(start)}"'
+        if end is not None:
+            span += f' data-end="{_secs(end)}"'
         stamp = fmt_time(tu.start)
         if link_for is not None and tu.start is not None:
             time_html = (
@@ -127,7 +175,7 @@ def transcript_html(
         body = linkify_html(tu.text, [(lk.text, lk.url) for lk in tu.links], terms)
         paras = "".join(f"<p>{p}</p>" for p in body.split("\n") if p.strip())
         parts.append(
-            f'<div class="{cls}"{ident} data-start="{esc(tu.start)}">'
+            f'<div class="{cls}"{ident}{span}>'
             f'<div class="pl-turn-head">{time_html} <b class="pl-speaker">{esc(tu.speaker)}</b>'
             f"</div>{paras}</div>"
         )

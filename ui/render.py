@@ -16,8 +16,9 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Sequence
-from urllib.parse import quote, urlparse
+from urllib.parse import quote
 
+from podlens.markup import safe_url
 from podlens.text import STOP_WORDS
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^])")
@@ -35,23 +36,6 @@ def md_text(text: object) -> str:
     return _MD_SPECIAL.sub(r"\\\1", s)
 
 
-def safe_url(url: object) -> str | None:
-    """``url`` if it is an absolute http(s) URL with a host, else ``None`` (no ``javascript:``,
-    ``data:``, relative or malformed URLs)."""
-    if not isinstance(url, str):
-        return None
-    url = url.strip()
-    if not url or any(c in url for c in "\x00\n\r\t "):
-        return None
-    try:
-        parsed = urlparse(url)
-    except ValueError:
-        return None
-    if parsed.scheme.lower() not in ("http", "https") or not parsed.netloc:
-        return None
-    return url
-
-
 def _md_url(url: str) -> str:
     """Percent-encode the characters that would end a Markdown link target early."""
     return quote(url, safe=":/?#@!$&'*+,;=%~-._[]")
@@ -64,6 +48,24 @@ def md_link(text: object, url: object) -> str:
     if good is None:
         return label
     return f"[{label}]({_md_url(good).replace('(', '%28').replace(')', '%29')})"
+
+
+_ICON = re.compile(r":material/[a-z0-9_]+:")
+
+
+def md_app_link(url: str, label: object = "", icon: str = "") -> str:
+    """A Markdown link to a page of this app (``/?episode=..&t=..``, as ``share_link`` makes
+    them) or to an http(s) URL: the label escaped, ``icon`` a ``:material/name:`` or nothing,
+    the target percent-encoded so it cannot end early. Anything else is just the label."""
+    text = (icon if _ICON.fullmatch(icon or "") else "") + md_text(label)
+    u = (url or "").strip()
+    app_relative = "\\" not in u and (
+        u.startswith("?") or (u.startswith("/") and not u.startswith("//"))
+    )
+    if not text or not (app_relative or safe_url(u)):
+        return text
+    target = _md_url(u).replace("(", "%28").replace(")", "%29")
+    return f"[{text}]({target})"
 
 
 def linkify_md(text: str) -> str:

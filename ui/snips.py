@@ -8,6 +8,7 @@ actions=[result_snip_button])``) or call them (``best_moments_panel``); the libr
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import streamlit as st
@@ -64,7 +65,7 @@ def _save_snip(
             )
             snip = snip_store().save(snip)
     except PodlensError as e:
-        st.error(str(e))
+        st.error(md_text(str(e)))
         return None
     _remember(snip)
     return snip
@@ -96,6 +97,28 @@ def _tags(text: str) -> list[str]:
     return [t for t in text.replace(",", " ").split() if t]
 
 
+# Where each snip made in this session was tapped, and the window asked for:
+# ``{snip id: (at, before, after)}`` -- what the Adjust popover starts from for that snip.
+SNIP_TAPS = "pl_snip_taps"
+
+
+def _note_tap(snip: Snip, at: float, before: float, after: float) -> None:
+    st.session_state.setdefault(SNIP_TAPS, {})[snip.id] = (
+        float(round(at)),
+        int(before),
+        int(after),
+    )
+
+
+def _tap_of(snip: Snip | None, t0: float) -> tuple[float, int, int]:
+    """What the Adjust fields start from: the snip's tap (or its end when it was made in
+    another session), else the player's position (``t0``) with the default window."""
+    if snip is None:
+        return float(round(t0)), int(DEFAULT_BEFORE), int(DEFAULT_AFTER)
+    tap = st.session_state.get(SNIP_TAPS, {}).get(snip.id)
+    return tap if tap else (float(round(snip.end)), int(DEFAULT_BEFORE), int(DEFAULT_AFTER))
+
+
 def snip_button(episode: Episode, t: float | None = None) -> None:
     """The player's snip controls (a ``player`` action).
 
@@ -117,30 +140,44 @@ def snip_button(episode: Episode, t: float | None = None) -> None:
     if at is not None:
         snip = _save_snip(episode, at, DEFAULT_BEFORE, DEFAULT_AFTER, "", "")
         if snip is not None:
-            # The Adjust popover starts from this tap (set before its widgets are drawn).
-            st.session_state[f"{key}_at"] = float(round(at))
-            st.session_state[f"{key}_before"] = int(DEFAULT_BEFORE)
-            st.session_state[f"{key}_after"] = int(DEFAULT_AFTER)
+            _note_tap(snip, at, DEFAULT_BEFORE, DEFAULT_AFTER)
     _adjust_popover(episode, t0, key)
 
 
+def _episode_end(episode: Episode) -> float | None:
+    """The latest a snip can end: the episode's duration, when the feed gives a sane one."""
+    d = episode.duration
+    return float(d) if d and math.isfinite(d) and d > 0 else None
+
+
 def _adjust_popover(episode: Episode, t0: float, key: str) -> None:
+    """Move or widen the last snip, or save a new one.
+
+    The window fields are keyed by the snip they adjust (``snip_<ep>_at_<snip id>``; no snip
+    yet: ``snip_<ep>_at``) and start from ``value=`` -- never from writes to their session
+    state. A widget whose state is set from code only tells the browser so in the run that
+    sets it; if any other run comes between (the page is busy, the popover's widgets mount
+    later), the browser mounts the field at its element default and sends that back: the
+    "Ends at 0" race. A fresh key per snip makes the element default *be* the tap."""
     with st.popover(":material/tune: Adjust", help="Move or widen the snip, add a note or tags"):
         head = st.container()  # filled last, so it shows a snip the buttons below just saved
         last = _last_snip(episode.id)
-        st.session_state.setdefault(f"{key}_at", float(round(t0)))
-        st.session_state.setdefault(f"{key}_before", int(DEFAULT_BEFORE))
-        st.session_state.setdefault(f"{key}_after", int(DEFAULT_AFTER))
+        at0, before0, after0 = _tap_of(last, t0)
+        suffix = f"_{last.id}" if last is not None else ""
+        # Bounded like the CLI's --at (snips.window refuses the rest, NaN included).
+        end = _episode_end(episode)
         at = st.number_input(
             "Ends at (seconds)",
+            value=min(at0, end) if end is not None else at0,
             min_value=0.0,
+            max_value=end,
             step=5.0,
             format="%.0f",
-            key=f"{key}_at",
+            key=f"{key}_at{suffix}",
             help="The moment of the tap: by default the snip is the minute before it",
         )
-        before = st.slider("Seconds before", 10, 180, step=5, key=f"{key}_before")
-        after = st.slider("Seconds after", 0, 60, step=5, key=f"{key}_after")
+        before = st.slider("Seconds before", 10, 180, before0, step=5, key=f"{key}_before{suffix}")
+        after = st.slider("Seconds after", 0, 60, after0, step=5, key=f"{key}_after{suffix}")
         st.caption(
             f"Window {fmt_time(max(0.0, at - before))}–{fmt_time(at + after)}, "
             "snapped to whole sentences"
@@ -154,13 +191,17 @@ def _adjust_popover(episode: Episode, t0: float, key: str) -> None:
                 key=f"{key}_update",
                 help="Replace the snip above by this window (keeps its note, tags and star)",
             ):
-                _move_snip(episode, last, at - before, at + after, note, tags)
+                moved = _move_snip(episode, last, at - before, at + after, note, tags)
+                if moved is not None:
+                    _note_tap(moved, at, before, after)
             if st.button(
                 "Save as new snip" if last is not None else "Save snip",
                 type="secondary" if last is not None else "primary",
                 key=f"{key}_save",
             ):
-                _save_snip(episode, at, float(before), float(after), note, tags)
+                saved = _save_snip(episode, at, float(before), float(after), note, tags)
+                if saved is not None:
+                    _note_tap(saved, at, before, after)
         shown = _last_snip(episode.id)
         if shown is not None:
             with head:
@@ -175,7 +216,9 @@ def _adjust_popover(episode: Episode, t0: float, key: str) -> None:
                 st.divider()
 
 
-def _move_snip(ep: Episode, old: Snip, start: float, end: float, note: str, tags: str) -> None:
+def _move_snip(
+    ep: Episode, old: Snip, start: float, end: float, note: str, tags: str
+) -> Snip | None:
     from snips.capture import resnip
 
     try:
@@ -186,9 +229,10 @@ def _move_snip(ep: Episode, old: Snip, start: float, end: float, note: str, tags
             new.tags = [*new.tags, *_tags(tags)]
             new = snip_store().move(old.id, new)
     except PodlensError as e:
-        st.error(str(e))
-        return
+        st.error(md_text(str(e)))
+        return None
     _remember(new)
+    return new
 
 
 def result_snip_button(result: Any) -> None:
@@ -198,7 +242,7 @@ def result_snip_button(result: Any) -> None:
     if st.button(":material/content_cut: Snip", key=f"snip_r_{result.episode}_{result.start}"):
         ep = resources.episode(result.episode)
         if ep is None:
-            st.error(f"episode {result.episode} is not in the library")
+            st.error(f"episode {md_text(result.episode)} is not in the library")
             return
         end = float(result.end or result.start + 60)
         _save_snip(ep, end, max(10.0, end - float(result.start)), 0.0, "", "")
@@ -269,7 +313,7 @@ def export_downloads(snips: list[Snip]) -> None:
         for name, fmt in FORMATS.items():
             file = export_file(name, snips, base)
             st.download_button(
-                fmt.label, file.data, file.name, file.mime, icon=":material/download:"
+                md_text(fmt.label), file.data, file.name, file.mime, icon=":material/download:"
             )
     settings = notion_settings()
     if settings and st.button("Push to Notion", icon=":material/cloud_upload:"):
@@ -280,7 +324,7 @@ def export_downloads(snips: list[Snip]) -> None:
                 )
             st.success(f"Pushed {len(pages)} page(s) to Notion.")
         except PodlensError as e:
-            st.error(str(e))
+            st.error(md_text(str(e)))
 
 
 @st.cache_data(show_spinner="Finding the best moments…", max_entries=16)

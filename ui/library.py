@@ -1,0 +1,174 @@
+"""The library's widgets: shows and episodes with their clock, adding many episodes at once (a
+feed URL, an OPML file, an AXRP range) with live progress, the search page's show/date filter,
+and the episode page's clock notice.  Pages call these functions; the work is
+:func:`library.feeds.ingest_feeds`."""
+
+from __future__ import annotations
+
+import tempfile
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+
+import streamlit as st
+
+from index.store import EpisodeSummary
+from podlens.errors import PodlensError
+from podlens.models import Episode
+from ui.render import md_text
+
+# How each clock is named to the listener (podlens.models.CLOCKS), with why it matters.
+CLOCK_LABELS = {
+    "transcript": ("timed transcript", "green", "times written by the podcast's transcript"),
+    "audio": ("aligned to audio", "green", "times measured on the audio"),
+    "chapters": ("chapters", "blue", "placed between the feed's chapter times"),
+    "approximate": ("approximate", "orange", "spread over the duration: times are estimates"),
+    "none": ("no clock", "gray", "no times in the feed: searchable, no jump"),
+}
+NO_CLOCK_WHY = (
+    "no clock: the feed gives this episode no timed transcript, chapters or duration, so its "
+    "words are searchable but there is no moment to jump to"
+)
+
+
+def clock_badge(clock: str) -> str:
+    label, color, _ = CLOCK_LABELS.get(clock, CLOCK_LABELS["none"])
+    return f":{color}-badge[:material/schedule: {label}]"
+
+
+def clock_notice(ep: Episode) -> None:
+    """On the episode page: say when its times are estimates, or that it has none."""
+    if ep.clock == "none":
+        st.info(NO_CLOCK_WHY, icon=":material/timer_off:")
+    elif ep.clock == "approximate":
+        st.caption(
+            ":material/schedule: approximate times: the feed gives only the episode's length, "
+            "so turns are spread evenly over it"
+        )
+
+
+def shows_overview(items: list[EpisodeSummary]) -> None:
+    """Each show with its episodes: number of episodes, and each episode's clock."""
+    shows: dict[str, list[EpisodeSummary]] = defaultdict(list)
+    for s in items:
+        shows[s.podcast or "Podcast"].append(s)
+    for show, eps in sorted(shows.items()):
+        with st.expander(f"{md_text(show)} · {len(eps)} episode{'s' if len(eps) != 1 else ''}"):
+            for s in eps:
+                when = (s.published or "")[:10]
+                st.markdown(
+                    f"{clock_badge(s.clock)} {md_text(s.title)}"
+                    + (f" · {md_text(when)}" if when else ""),
+                    help=CLOCK_LABELS.get(s.clock, CLOCK_LABELS["none"])[2],
+                )
+
+
+def search_filter(items: list[EpisodeSummary]) -> set[str] | None:
+    """Show and date filters for search: the episode ids they allow, or None for all."""
+    shows = sorted({s.podcast or "Podcast" for s in items})
+    dates = sorted(d for s in items if (d := _day(s.published)))
+    if len(shows) < 2 and len(set(dates)) < 2:
+        return None
+    with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
+        show = None
+        if len(shows) > 1:
+            show = st.selectbox(
+                "Show", ["All shows", *shows], key="pl_show_filter", label_visibility="collapsed"
+            )
+            show = None if show == "All shows" else show
+        span = None
+        if len(set(dates)) > 1:
+            span = st.date_input(
+                "Published between",
+                value=(dates[0], dates[-1]),
+                min_value=dates[0],
+                max_value=dates[-1],
+                key="pl_date_filter",
+            )
+    allowed = set()
+    for s in items:
+        if show and (s.podcast or "Podcast") != show:
+            continue
+        d = _day(s.published)
+        if isinstance(span, tuple) and len(span) == 2 and d and not span[0] <= d <= span[1]:
+            continue
+        allowed.add(s.id)
+    return None if len(allowed) == len(items) else allowed
+
+
+def _day(published: str | None) -> date | None:
+    try:
+        return date.fromisoformat((published or "")[:10])
+    except ValueError:
+        return None
+
+
+def add_to_library() -> None:
+    """Add many episodes: a feed URL (every item), an OPML file, or an AXRP episode range."""
+    feed_tab, opml_tab, axrp_tab = st.tabs(["Feed URL", "OPML file", "AXRP episodes"])
+    with feed_tab, st.form("pl_add_feed", border=False):
+        url = st.text_input("Feed URL", placeholder="https://example.com/feed.xml")
+        if st.form_submit_button("Add every episode", icon=":material/playlist_add:"):
+            if url.strip():
+                _run([url.strip()], None, f"Adding {url.strip()}")
+            else:
+                st.warning("Enter a feed URL.")
+    with opml_tab, st.form("pl_add_opml", border=False):
+        up = st.file_uploader("Subscriptions (OPML)", type=["opml", "xml"])
+        if st.form_submit_button("Add every feed", icon=":material/playlist_add:"):
+            if up is None:
+                st.warning("Choose an OPML file exported from your podcast app.")
+            else:
+                _run_opml(up.getvalue())
+    with axrp_tab, st.form("pl_add_axrp", border=False):
+        lo, hi = st.columns(2)
+        first = lo.number_input("From episode", min_value=1, value=1, step=1)
+        last = hi.number_input("To episode", min_value=1, value=50, step=1)
+        if st.form_submit_button("Add these episodes", icon=":material/playlist_add:"):
+            if first > last:
+                st.warning("The first episode number is larger than the last.")
+            else:
+                from ingest.pipeline import axrp_feed_url
+
+                _run([axrp_feed_url()], (float(first), float(last)), f"AXRP {first}–{last}")
+
+
+def _run_opml(data: bytes) -> None:
+    from library.feeds import feeds_from_opml
+
+    with tempfile.NamedTemporaryFile(suffix=".opml", delete=False) as f:
+        f.write(data)
+    try:
+        feeds = feeds_from_opml(f.name)
+    except PodlensError as e:
+        st.error(md_text(str(e)))
+        return
+    finally:
+        Path(f.name).unlink(missing_ok=True)
+    _run(feeds, None, f"Adding {len(feeds)} feed{'s' if len(feeds) != 1 else ''}")
+
+
+def _run(feeds: list[str], numbers: tuple[float, float] | None, label: str) -> None:
+    """Ingest with an ``st.status`` that shows each item as it lands, then the summary."""
+    from library.feeds import ingest_feeds
+    from podlens.config import data_dir
+
+    with st.status(md_text(label), expanded=True) as status:
+        bar = st.progress(0.0, text="Reading the feed…")
+
+        def on_item(done: int, total: int, r) -> None:  # type: ignore[no-untyped-def]
+            bar.progress(done / max(1, total), text=f"{done:d}/{total:d}: {md_text(r.title[:60])}")
+            st.write(f"**{md_text(r.status)}** {md_text(r.title)}: {md_text(r.reason)}")
+
+        # The searcher and episode cache follow the index's generation: new episodes show up
+        # on the next run without clearing anything.
+        report = ingest_feeds(
+            feeds, data_dir=data_dir(), numbers=numbers, bar=False, on_item=on_item
+        )
+        n_in, n_same, n_skip = (report.count(x) for x in ("ingested", "unchanged", "skipped"))
+        state = "error" if n_skip and not (n_in or n_same) else "complete"
+        status.update(
+            label=f"{md_text(label)}: {n_in:d} added, {n_same:d} unchanged, {n_skip:d} skipped",
+            state=state,
+            expanded=bool(n_skip),
+        )
