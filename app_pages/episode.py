@@ -64,7 +64,7 @@ with left:
 with right, st.container(key="pl_tcol"):
     # No "now at" here: the player bar's label follows the live position (ui.readalong).
     st.markdown("#### Transcript")
-    components.transcript(ep, t if t is not None else None, terms, height=560)
+    readalong.transcript(ep, t, terms, height=560)
 
 notes_tab, writings_tab = st.tabs(["Show notes", "Writings we discuss"])
 with notes_tab:

@@ -13,7 +13,7 @@ import streamlit as st
 from podlens.errors import PodlensError
 from podlens.timecode import fmt_time
 from ui import ask as ui_ask
-from ui import components, resources, state
+from ui import components, readalong, resources, state
 from ui import library as ui_library
 from ui import snips as ui_snips
 from ui.ingest_panel import empty_state
@@ -98,7 +98,7 @@ if ep_id:
         t = clamp_t(t, ep.duration) or 0.0
         components.player(ep, t, autoplay=state.take_autoplay(), actions=[ui_snips.snip_button])
         with st.expander(f"Transcript around {fmt_time(t)}", expanded=True):
-            components.transcript(ep, t, query_terms(q), height=300, around=True)
+            readalong.transcript(ep, t, query_terms(q), height=300, around=True)
             st.page_link(
                 components.EPISODE_PAGE,
                 label="Open the full episode here",

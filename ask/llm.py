@@ -16,7 +16,6 @@ citations shown are always the stream's own sentences, never the model's words.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -25,7 +24,7 @@ from ask.answer import NOT_DISCUSSED, Answer, Candidate, Citation, to_citation
 from podlens.config import settings
 from podlens.errors import PodlensError
 from podlens.timecode import fmt_time
-from snips.ai import OpenAIProvider, ProviderError
+from snips.ai import OpenAIProvider, ProviderError, json_reply
 
 MAX_PASSAGES = 12
 MAX_WORDS = 150  # the answer's words, its own (the extractive one keeps to ~120)
@@ -60,21 +59,10 @@ def prompt(question: str, passages: Sequence[Candidate]) -> str:
 
 
 def parse_reply(content: str) -> dict[str, Any]:
-    text = content.strip()
-    fence = re.search(r"```(?:json)?\s*(.*?)```", text, re.S)
-    if fence:
-        text = fence.group(1).strip()
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        m = re.search(r"\{.*\}", text, re.S)
-        try:
-            data = json.loads(m.group(0)) if m else None
-        except json.JSONDecodeError:
-            data = None
-    if not isinstance(data, dict):
-        raise Rejected("the model's answer is not a JSON object")
-    return data
+        return json_reply(content)
+    except ProviderError:
+        raise Rejected("the model's answer is not a JSON object") from None
 
 
 def check(data: dict[str, Any], passages: Sequence[Candidate]) -> list[tuple[str, list[int]]]:

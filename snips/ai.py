@@ -518,7 +518,8 @@ SYSTEM_PROMPT = (
 )
 
 
-def _parse_summary_json(content: str) -> tuple[str, list[str]]:
+def json_reply(content: str) -> dict[str, Any]:
+    """The JSON object in a chat model's reply: bare, in a ``` fence, or amid prose."""
     text = content.strip()
     fence = re.search(r"```(?:json)?\s*(.*?)```", text, re.S)
     if fence:
@@ -535,6 +536,11 @@ def _parse_summary_json(content: str) -> tuple[str, list[str]]:
             raise ProviderError(f"the model's answer is not valid JSON: {e}") from None
     if not isinstance(data, dict):
         raise ProviderError("the model's JSON is not an object")
+    return data
+
+
+def _parse_summary_json(content: str) -> tuple[str, list[str]]:
+    data = json_reply(content)
     title = data.get("title")
     takeaways = data.get("takeaways", data.get("key_takeaways"))
     if not isinstance(title, str) or not title.strip():

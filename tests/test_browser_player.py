@@ -184,7 +184,9 @@ def test_phone_width_shows_player_current_turn_and_snip_together(browser, app_ur
 
 
 def _focus_page(p) -> None:
-    """Take the focus off any field (keys then go to the page, as for a listener)."""
+    """Take the focus off any field (keys then go to the page, as for a listener), once the
+    player's key handler is mounted (on a busy machine it mounts after the page is idle)."""
+    p.wait_for_function("() => window.__plPlayerOn === true")
     p.evaluate("document.activeElement && document.activeElement.blur()")
 
 

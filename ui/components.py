@@ -174,23 +174,6 @@ def player(
         st.rerun()
 
 
-# -- transcript ---------------------------------------------------------------------------------
-
-
-def transcript(
-    ep: Episode,
-    t: float | None,
-    terms: list[str] | tuple[str, ...] = (),
-    *,
-    height: int = 560,
-    around: bool = False,
-) -> None:
-    """The transcript (whole, or ``around`` ``t``), grouped by section, reading along with the
-    audio in the browser (:mod:`ui.readalong`): the turn being heard marked and kept in view,
-    a tap on a turn plays from there."""
-    readalong.transcript(ep, t, terms, height=height, around=around)
-
-
 # -- chapters -----------------------------------------------------------------------------------
 
 
