@@ -46,9 +46,8 @@ class PapersConfig:
     arxiv_api: str = ARXIV_API
     arxiv_pdf: str = ARXIV_PDF  # ``{id}``: the arXiv id
     arxiv_batch: int = 50  # ids per API query
-    http: HttpConfig = field(
-        default_factory=lambda: HttpConfig(host_intervals=ARXIV_HOST_INTERVALS)
-    )
+    # By default what an empty environment gives: public hosts only, the arXiv endpoints allowed.
+    http: HttpConfig = field(default_factory=lambda: _papers_http(Settings()))
 
     @classmethod
     def from_settings(cls, s: Settings) -> PapersConfig:
@@ -57,16 +56,19 @@ class PapersConfig:
         :mod:`podlens.config`).  The works' URLs come from the transcript and show notes, so
         they are fetched from public hosts only; the arXiv endpoints and mirrors the listener
         configured are theirs to point anywhere."""
-        own = {urlsplit(u).hostname for u in (s.arxiv_api, s.arxiv_pdf.replace("{id}", "x"))}
-        http = HttpConfig(
-            min_interval=s.fetch_interval,
-            host_intervals=ARXIV_HOST_INTERVALS,
-            mirrors=dict(s.fetch_mirrors),
-            max_seconds=s.fetch_deadline,
-            public_only=True,
-            allow_hosts=s.allow_hosts | {h.lower() for h in own if h},
-        )
-        return cls(arxiv_api=s.arxiv_api, arxiv_pdf=s.arxiv_pdf, http=http)
+        return cls(arxiv_api=s.arxiv_api, arxiv_pdf=s.arxiv_pdf, http=_papers_http(s))
+
+
+def _papers_http(s: Settings) -> HttpConfig:
+    own = {urlsplit(u).hostname for u in (s.arxiv_api, s.arxiv_pdf.replace("{id}", "x"))}
+    return HttpConfig(
+        min_interval=s.fetch_interval,
+        host_intervals=ARXIV_HOST_INTERVALS,
+        mirrors=dict(s.fetch_mirrors),
+        max_seconds=s.fetch_deadline,
+        public_only=True,
+        allow_hosts=s.allow_hosts | {h.lower() for h in own if h},
+    )
 
 
 @dataclass

@@ -113,7 +113,8 @@ def _chips(cites: Sequence[Citation], prefix: str) -> None:
             where = f" · {c.speaker}" if c.speaker else ""
             excerpt = c.text if len(c.text) <= 160 else c.text[:157] + "…"
             if c.kind == "paper":
-                st.markdown(f"**{c.n:d}** :violet-badge[Paper] {md_link(c.title or c.url, c.url)}")
+                paper = md_link(c.title or c.url, c.url)  # the same badge as a paper result's
+                st.markdown(f":violet-badge[:material/description: Paper] **{c.n:d}** {paper}")
                 if c.start is None:
                     continue
                 label = f"{c.n:d} · where it comes up ({fmt_time(c.start)})"
