@@ -64,6 +64,21 @@ def run_ingest(capsys, *args: str) -> tuple[int, str, str]:
     return rc, out.out, out.err
 
 
+def dry_run(capsys, feed, transcript) -> tuple[int, str, str]:
+    """``ingest --feed FEED --episode 1 --transcript T --dry-run --json``."""
+    return run_ingest(
+        capsys,
+        "--feed",
+        str(feed),
+        "--episode",
+        "1",
+        "--transcript",
+        str(transcript),
+        "--dry-run",
+        "--json",
+    )
+
+
 def no_local_allowance(monkeypatch) -> None:
     """The listener's default: no PODLENS_ALLOW_HOSTS (the suite sets one for its server)."""
     monkeypatch.delenv("PODLENS_ALLOW_HOSTS", raising=False)
@@ -192,17 +207,7 @@ def test_an_enclosure_that_is_not_http_is_dropped_with_a_warning(tmp_path, capsy
     feed.write_bytes(feed_xml(enclosure="javascript:alert(1)"))
     md = tmp_path / "t.md"
     md.write_text(TRANSCRIPT_MD)
-    rc, out, err = run_ingest(
-        capsys,
-        "--feed",
-        str(feed),
-        "--episode",
-        "1",
-        "--transcript",
-        str(md),
-        "--dry-run",
-        "--json",
-    )
+    rc, out, err = dry_run(capsys, feed, md)
     assert rc == 0, err
     assert json.loads(out)["audio_url"] is None
     assert "ingest: warning: enclosure 'javascript:alert(1)' is not an http(s) URL" in err
@@ -241,9 +246,7 @@ def test_nan_infinite_negative_late_repeated_and_unordered_chapters_are_repaired
     feed = http_server.add("/feed.xml", Route(feed_xml(tag), "application/rss+xml"))
     md = tmp_path / "t.md"
     md.write_text(TRANSCRIPT_MD)
-    rc, out, err = run_ingest(
-        capsys, "--feed", feed, "--episode", "1", "--transcript", str(md), "--dry-run", "--json"
-    )
+    rc, out, err = dry_run(capsys, feed, md)
     assert rc == 0, err
     ep = strict_json(out)
     assert ep["chapters"] == [
@@ -266,17 +269,7 @@ def test_an_unusable_itunes_duration_is_ignored_with_a_warning(tmp_path, capsys,
     feed.write_bytes(feed_xml(duration=raw).replace(b"<description>Notes.", notes))
     md = tmp_path / "t.md"
     md.write_text(TRANSCRIPT_MD)
-    rc, out, err = run_ingest(
-        capsys,
-        "--feed",
-        str(feed),
-        "--episode",
-        "1",
-        "--transcript",
-        str(md),
-        "--dry-run",
-        "--json",
-    )
+    rc, out, err = dry_run(capsys, feed, md)
     assert rc == 0, err
     ep = strict_json(out)
     assert ep["duration_estimated"] is True
