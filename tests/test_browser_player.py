@@ -183,10 +183,16 @@ def test_phone_width_shows_player_current_turn_and_snip_together(browser, app_ur
             ctx.close()
 
 
+def _player_mounted(p) -> None:
+    """Until the player bar's controls (keys, Media Session, position reports) are mounted: on a
+    busy machine their script runs after the page is idle."""
+    p.wait_for_function("() => window.__plPlayerOn === true")
+
+
 def _focus_page(p) -> None:
     """Take the focus off any field (keys then go to the page, as for a listener), once the
-    player's key handler is mounted (on a busy machine it mounts after the page is idle)."""
-    p.wait_for_function("() => window.__plPlayerOn === true")
+    player's key handler is mounted."""
+    _player_mounted(p)
     p.evaluate("document.activeElement && document.activeElement.blur()")
 
 
@@ -231,6 +237,7 @@ def test_resume_where_you_left_off_from_continue_listening(page, app_url):
     page.goto(f"{app_url}/?episode=axrp-19&t=4000")
     _audio_at(page, 4000)
     _wait_idle(page)
+    _player_mounted(page)
     _play(page)
     page.evaluate("document.querySelector('.st-key-pl_player audio').pause()")
     # The pause is reported to the app (a fragment rerun, not the page) and saved.
@@ -295,11 +302,12 @@ def test_headphones_next_track_saves_a_snip_at_the_position_played(browser, app_
         _audio_at(p, 7230, tol=2)
         p.evaluate("window.__ms.pause()")
         p.wait_for_function("() => document.querySelector('.st-key-pl_player audio').paused")
-        meta = p.evaluate(
-            "(() => { const m = navigator.mediaSession.metadata;"
-            " return m && {title: m.title, artist: m.artist, album: m.album}; })()"
-        )
-        assert meta and "Mechanistic" in meta["title"] and meta["artist"] == "Induction heads"
+        # What the lock screen shows: the episode, and the chapter playing as the "artist".
+        meta = p.wait_for_function(
+            "() => { const m = navigator.mediaSession.metadata;"
+            " return m && m.artist === 'Induction heads' && {title: m.title, album: m.album}; }"
+        ).json_value()
+        assert "Mechanistic" in meta["title"], meta
         # The headphones' next-track: a snip of the minute that ends where it was playing.
         played = p.evaluate("document.querySelector('.st-key-pl_player audio').currentTime")
         p.evaluate("window.__ms.nexttrack()")

@@ -317,7 +317,8 @@ function player(component) {
     for (const [k, fn] of Object.entries(h)) { try { ms.setActionHandler(k, fn); } catch (_) {} }
   }
 
-  let sent = d.reported ?? null, sentAt = Date.now(), bound = null;
+  let sent = d.reported ?? null, sentAt = Date.now();
+  if (sent !== null) root.dataset.reported = String(sent);
   function apply() {
     const a = audio(); if (!a) return;
     const r = speed();
@@ -331,38 +332,40 @@ function player(component) {
     setStateValue("position", { t, duration: isFinite(a.duration) ? a.duration : null });
     root.dataset.reported = String(t);  // for tools and tests: what was last sent
   }
-  const onPause = () => { if (bound) report(bound); };
-  const onRate = () => {  // e.g. the browser's own speed menu
-    const r = bound && bound.playbackRate;
-    if (SPEEDS.includes(r) && r !== speed()) {
-      localStorage.setItem(SPEED_KEY, String(r));
-      sel.value = String(r);
-    }
+  // The player bar's <audio> is listened to from the document (media events don't bubble, but
+  // they do pass the capture phase): no binding step, so a pause or play in the first second,
+  // or on an <audio> Streamlit has just replaced, is never missed.
+  const mine = (e) => e.target === audio();
+  const ready = (e) => { if (mine(e)) { apply(); metadata(e.target.currentTime); } };
+  const on = {
+    loadedmetadata: ready,
+    play: ready,
+    seeked: ready,
+    pause: (e) => { if (mine(e)) report(e.target); },
+    ratechange: (e) => {  // e.g. the browser's own speed menu
+      const r = mine(e) && e.target.playbackRate;
+      if (SPEEDS.includes(r) && r !== speed()) {
+        localStorage.setItem(SPEED_KEY, String(r));
+        sel.value = String(r);
+      }
+    },
   };
-  const unbind = () => {
-    if (!bound) return;
-    bound.removeEventListener("play", apply);
-    bound.removeEventListener("pause", onPause);
-    bound.removeEventListener("ratechange", onRate);
-    bound = null;
-  };
+  for (const [k, fn] of Object.entries(on)) document.addEventListener(k, fn, true);
   const stop = every(1000, () => {
     const a = audio();
-    if (!a || a.readyState < 1) return;
-    if (a !== bound) {  // the player bar's <audio> (Streamlit may replace it on a rerun)
-      unbind();
-      bound = a; apply();
-      a.addEventListener("play", apply);
-      a.addEventListener("pause", onPause);
-      a.addEventListener("ratechange", onRate);
-    }
+    if (!a) return;
+    metadata(a.currentTime);  // the chapter follows the position
+    if (a.readyState < 1) return;
     if (a.playbackRate !== speed()) apply();
-    metadata(a.currentTime);
     if (ms) { try { ms.playbackState = a.paused ? "paused" : "playing"; } catch (_) {} }
     // Where the listener is, for "Continue listening": every 15 s of play (and on pause).
     if (!a.paused && Date.now() - sentAt > 15000) report(a);
   });
-  return () => { stop(); unbind(); window.__plPlayerOn = false; };
+  return () => {
+    stop();
+    for (const [k, fn] of Object.entries(on)) document.removeEventListener(k, fn, true);
+    window.__plPlayerOn = false;
+  };
 }
 
 const MODES = { player, label, link, transcript };
