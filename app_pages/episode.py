@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from podlens.markup import safe_url
 from ui import components, readalong, resources, state
 from ui import demos as ud
 from ui import library as ui_library
@@ -47,7 +48,10 @@ terms = query_terms(q)
 components.player(ep, t, autoplay=state.take_autoplay(), actions=[ui_snips.snip_button])
 ui_library.clock_notice(ep)
 
-st.markdown(f"## {md_text(ep.title)}")
+with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
+    if safe_url(ep.image):  # the feed's artwork; http(s) only (ingest checks it too)
+        st.image(ep.image, width=72)
+    st.markdown(f"## {md_text(ep.title)}")
 st.caption(
     components.episode_meta_line(
         ep.podcast, ep.published, ep.duration, len(ep.chapters), ep.duration_estimated

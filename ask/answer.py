@@ -39,12 +39,12 @@ from typing import Any
 
 import numpy as np
 
-from index.embed import embed_texts
+from index.embed import embed_texts, embedding_dim, model_id
 from index.search import KINDS, Searcher, SearchResult, tokenize
 from podlens.errors import PodlensError
 from podlens.links import deep_link
 from podlens.models import Episode
-from podlens.sentences import Sentence, episode_sentences, split_sentences
+from podlens.sentences import Sentence, episode_sentences, split_sentences, texts_hash
 from podlens.text import QUERY_STOP_WORDS
 from snips.ai import mmr
 
@@ -186,6 +186,7 @@ class _EpisodeText:
     idf: dict[str, float]
     n: int
     asked: dict[int, list[int]] = field(default_factory=dict)  # reply sentence -> questions
+    vectors: np.ndarray | None = None  # (n, dim) sentence vectors stored at ingest, if any
 
     def idf_of(self, token: str) -> float:
         return self.idf.get(token, math.log((self.n + 1) / 0.5))
@@ -340,7 +341,7 @@ class Asker:
                         turn=s.turn,
                     )
                     asked.setdefault(q.key, q)
-        self._embed(out + list(asked.values()))
+        self._embed(out + list(asked.values()), texts)
         qtoks = question_tokens(question)
         for c in out:
             et = texts[c.episode]
@@ -421,6 +422,17 @@ class Asker:
             if ep is None:
                 return None
             et = _episode_text(ep)
+            # Embedded at ingest (index.build): scoring then needs no model call per sentence.
+            vecs = self.searcher.store.load_sentence_vectors(
+                episode_id, texts_hash([s.text for s in et.sentences])
+            )
+            model = self.searcher.model
+            if (
+                vecs is not None
+                and vecs.shape == (et.n, embedding_dim(model))
+                and self.searcher.store.model_label() == model_id(model)
+            ):
+                et.vectors = vecs
             with self._lock:
                 self._texts = {k: v for k, v in self._texts.items() if k[1] == gen}
                 self._texts[key] = et
@@ -471,8 +483,14 @@ class Asker:
             )
         return out
 
-    def _embed(self, cands: Sequence[Candidate]) -> None:
-        """Sentence vectors, cached per sentence: follow-ups revisit the same moments."""
+    def _embed(self, cands: Sequence[Candidate], texts: dict[str, _EpisodeText]) -> None:
+        """Sentence vectors: a transcript sentence's from the index (stored at ingest), any
+        other embedded now and cached per sentence (follow-ups revisit the same moments)."""
+        for c in cands:
+            et = texts.get(c.episode)
+            if c.kind == "transcript" and et is not None and et.vectors is not None:
+                c.vector = et.vectors[c.index]
+        cands = [c for c in cands if c.vector is None]
         todo = [c for c in cands if c.key not in self._vectors]
         if todo:
             vecs = embed_texts(self.searcher.model, [c.text for c in todo])

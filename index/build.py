@@ -13,6 +13,7 @@ from index.embed import embed_texts, embedding_dim, load_embedder, model_id
 from index.store import IndexStore
 from podlens.models import Episode, PaperDoc
 from podlens.progress import Progress, no_progress
+from podlens.sentences import episode_sentences, texts_hash
 
 
 def index_episode(
@@ -38,9 +39,13 @@ def index_episode(
     model = model or load_embedder()
     label = model_id(model)
     dim = embedding_dim(model)
-    # Embed passages and their sentence-group pieces in one stream of batches.
+    # Embed passages, their sentence-group pieces and the episode's sentences (which ``ask``
+    # scores) in one stream of batches.
     piece_texts = [passage_pieces(p.text) for p in passages]
+    sentence_texts = [s.text for s in episode_sentences(episode)]
     texts = [p.embed_text for p in passages] + [t for ts in piece_texts for t in ts]
+    n_passages_pieces = len(texts)
+    texts += sentence_texts
     batch = 64
     parts = []
     for i in range(0, len(texts), batch):
@@ -52,6 +57,7 @@ def index_episode(
     for ts in piece_texts:
         pieces.append(allv[at : at + len(ts)])
         at += len(ts)
+    sentences = (texts_hash(sentence_texts), allv[n_passages_pieces:])
 
     store = IndexStore(data_dir)
     reembedded: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -65,7 +71,9 @@ def index_episode(
     t_embed = time.perf_counter() - t0 - t_chunk
 
     report("store", 0.0)
-    gen = store.replace_episode(episode, passages, vectors, label, reembedded, pieces=pieces)
+    gen = store.replace_episode(
+        episode, passages, vectors, label, reembedded, pieces=pieces, sentences=sentences
+    )
     t_store = time.perf_counter() - t0 - t_chunk - t_embed
     report("done", 1.0)
     return {
@@ -74,6 +82,7 @@ def index_episode(
         "transcript_passages": sum(p.kind == "transcript" for p in passages),
         "paper_passages": sum(p.kind == "paper" for p in passages),
         "pieces": sum(len(p) for p in pieces),
+        "sentences": len(sentence_texts),
         "reembedded": len(reembedded),
         "model": label,
         "generation": gen,

@@ -7,6 +7,9 @@
 - ``vectors``: one float32 embedding blob per passage (of its ``embed_text``);
 - ``piece_vectors``: float32 embeddings of each passage's sentence groups (see
   :func:`index.chunk.passage_pieces`), searched alongside the passage vectors;
+- ``sentence_vectors``: per episode, one float32 matrix of its sentence stream
+  (:func:`podlens.sentences.episode_sentences`), row i = sentence i, with a hash of the
+  sentences' texts: ``ask`` scores sentences without embedding them at question time;
 - ``meta``: ``generation`` (bumped by every write) and ``model`` (which embedder made the vectors).
 
 Replacing an episode is ONE ``BEGIN IMMEDIATE`` transaction (delete its rows, insert the new ones,
@@ -87,6 +90,12 @@ CREATE TABLE IF NOT EXISTS piece_vectors (
     ord INTEGER NOT NULL,
     vec BLOB NOT NULL,
     PRIMARY KEY (passage_id, ord)
+);
+CREATE TABLE IF NOT EXISTS sentence_vectors (
+    episode TEXT PRIMARY KEY REFERENCES episodes(id) ON DELETE CASCADE,
+    texts_hash TEXT NOT NULL,
+    dim INTEGER NOT NULL,
+    vecs BLOB NOT NULL
 );
 """
 
@@ -267,6 +276,21 @@ class IndexStore:
             return owners, np.zeros((0, 0), dtype=np.float32)
         return owners, np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
 
+    def load_sentence_vectors(self, episode_id: str, texts_hash: str) -> np.ndarray | None:
+        """``episode_id``'s sentence vectors ``(n_sentences, dim)``, or ``None`` when none are
+        stored or they were made from other sentences than ``texts_hash`` names."""
+        with _closing(self.connect()) as con:
+            try:
+                row = con.execute(
+                    "SELECT texts_hash, dim, vecs FROM sentence_vectors WHERE episode = ?",
+                    (episode_id,),
+                ).fetchone()
+            except sqlite3.OperationalError:  # an index written before the table existed
+                return None
+        if row is None or row[0] != texts_hash:
+            return None
+        return np.frombuffer(row[2], dtype=np.float32).reshape(-1, row[1])
+
     def all_texts(self, exclude_episode: str | None = None) -> list[tuple[int, str, str]]:
         """``(passage id, embed_text, text)`` of every passage not in ``exclude_episode``."""
         with _closing(self.connect()) as con:
@@ -286,11 +310,13 @@ class IndexStore:
         reembedded: dict[int, tuple[np.ndarray, np.ndarray]] | None = None,
         pieces: Sequence[np.ndarray] | None = None,
         before_commit: Callable[[], None] | None = None,
+        sentences: tuple[str, np.ndarray] | None = None,
     ) -> int:
         """Replace ``episode``'s row, passages and vectors in one transaction; returns the new
         generation.  ``pieces[i]`` holds passage i's sentence-group vectors (rows).
         ``reembedded`` maps other passages' ids to new ``(vector, piece vectors)``, updated in
         the same transaction (used when the embedding model changed since they were written).
+        ``sentences`` is ``(texts hash, vectors)`` of the episode's sentence stream.
         ``before_commit`` is called inside the transaction, after every write and before COMMIT:
         a test's way to kill a writer mid-transaction."""
         if len(passages) != len(vectors):
@@ -306,6 +332,7 @@ class IndexStore:
                     (episode.id,),
                 )
             con.execute("DELETE FROM passages WHERE episode = ?", (episode.id,))
+            con.execute("DELETE FROM sentence_vectors WHERE episode = ?", (episode.id,))
             con.execute("DELETE FROM episodes WHERE id = ?", (episode.id,))
             con.execute(
                 "INSERT INTO episodes (id, title, podcast, published, duration, chapter_count, "
@@ -347,6 +374,20 @@ class IndexStore:
                     (cur.lastrowid, np.asarray(v, dtype=np.float32).tobytes()),
                 )
                 _insert_pieces(con, cur.lastrowid, pv)
+            if sentences is not None:
+                vecs = np.ascontiguousarray(sentences[1], dtype=np.float32)
+                con.execute(
+                    "INSERT INTO sentence_vectors (episode, texts_hash, dim, vecs) "
+                    "VALUES (?, ?, ?, ?)",
+                    (
+                        episode.id,
+                        sentences[0],
+                        vecs.shape[1] if vecs.ndim == 2 else 0,
+                        vecs.tobytes(),
+                    ),
+                )
+            if reembedded:  # other episodes' sentence vectors are from the old model: drop them
+                con.execute("DELETE FROM sentence_vectors WHERE episode != ?", (episode.id,))
             for pid, (v, pv) in (reembedded or {}).items():
                 con.execute(
                     "UPDATE vectors SET vec = ? WHERE passage_id = ?",

@@ -26,6 +26,7 @@ from bs4 import BeautifulSoup
 from ingest.source import is_url, read_linked, read_text
 from ingest.timed import TranscriptLink
 from podlens.errors import PodlensError
+from podlens.markup import safe_url
 from podlens.models import Chapter
 from podlens.timecode import MAX_SECONDS, fmt_time, parse_timestamp
 
@@ -69,6 +70,7 @@ class FeedItem:
     feed_url: str | None = None
     # Every <podcast:transcript> tag, in feed order (feedparser keeps only the last one).
     transcripts: list[TranscriptLink] = field(default_factory=list)
+    image: str | None = None  # the episode's artwork (<itunes:image>), else the show's
 
 
 def html_to_text(fragment: str) -> str:
@@ -291,6 +293,17 @@ def _safe_audio_url(entry: Any) -> str | None:
     return url.strip() if url else None
 
 
+def _image(parsed: Any, entry: Any) -> str | None:
+    """The episode's ``<itunes:image href>``, else the show's (``<itunes:image>`` or RSS
+    ``<image><url>``): http(s) only, since the lock screen and the library load it."""
+    for holder in (entry, parsed.feed):
+        img = holder.get("image")
+        href = img.get("href") or img.get("url") if isinstance(img, dict) else None
+        if safe_url(href):
+            return href.strip()
+    return None
+
+
 def _notes_html(entry: Any) -> str:
     best = ""
     for c in entry.get("content", []) or []:
@@ -449,6 +462,7 @@ def item_from_entry(parsed: Any, entry: Any, feed_url: str | None = None) -> Fee
         chapters_source=source,
         feed_url=feed_url,
         transcripts=transcripts,
+        image=_image(parsed, entry),
     )
 
 

@@ -118,6 +118,7 @@ def episode_from_item(
         podcast=item.podcast,
         published=item.published,
         audio_url=item.audio_url,
+        image=item.image,
         duration=round(duration, 2) if duration else None,
         chapters=[Chapter(title=c.title, start=c.start) for c in item.chapters],
         turns=turns,

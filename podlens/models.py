@@ -97,6 +97,7 @@ class Episode:
     references: list[Reference] = field(default_factory=list)
     duration_estimated: bool = False
     clock: str = "chapters"  # one of CLOCKS
+    image: str | None = None  # artwork URL (http(s)), the episode's or else the show's
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

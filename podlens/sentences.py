@@ -22,6 +22,7 @@ position (one that starts at word 120 of a 300-word turn starts 40 % of the way 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -118,3 +119,13 @@ def by_turn(sents: Sequence[Sentence]) -> list[list[Sentence]]:
 def join_sentences(sents: Sequence[Sentence]) -> str:
     """The text heard over ``sents``: spaces inside a turn, a newline where the turn changes."""
     return "\n".join(" ".join(s.text for s in group) for group in by_turn(sents))
+
+
+def texts_hash(texts: Sequence[str]) -> str:
+    """A short fingerprint of a sentence stream's texts: vectors stored for one stream are
+    used only while the stream (the splitter, the transcript) is still the same."""
+    h = hashlib.sha1()
+    for t in texts:
+        h.update(t.encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()[:16]

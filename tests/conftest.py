@@ -59,6 +59,27 @@ def app_data_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         return d
 
 
+# Long enough for the episode's ~3 h 53 min.
+BROWSER_AUDIO_SECONDS = 4 * 3600 + 15 * 60
+
+
+@pytest.fixture(scope="session")
+def browser_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Episode 19 ingested once per session with its enclosure pointing at a silent WAV served
+    on 127.0.0.1 for the whole session (with HTTP Range: without it Chromium cannot seek).  Each
+    browser module runs its app on its own copy (snips and positions are written there)."""
+    from tests.support.app_data import feed_with_enclosure, ingest_ep19, write_silence_wav
+    from tests.support.httpserver import Route
+
+    tmp = tmp_path_factory.mktemp("browser-data")
+    wav = write_silence_wav(tmp / "ep19.wav", BROWSER_AUDIO_SECONDS)
+    with FixtureServer() as srv:
+        audio_url = srv.add("/audio/ep19.wav", Route(file=wav, content_type="audio/wav"))
+        feed = feed_with_enclosure(EP19_FEED, audio_url, tmp / "feed-19.xml")
+        ingest_ep19(tmp / "data", feed, EP19_MD)
+        yield tmp / "data"
+
+
 # -- the index's fixtures (owner: index) --------------------------------------------------------
 
 

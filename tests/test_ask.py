@@ -106,6 +106,30 @@ def test_bad_input_is_a_one_line_error_and_exit_2(app_data_dir, capsys, argv, me
     assert rc == 2 and message in err and err.count("\n") == 1, err
 
 
+def test_sentences_are_scored_from_vectors_stored_at_ingest_not_embedded_per_question(
+    app_data_dir, monkeypatch
+):
+    import ask.answer as answer_mod
+
+    stored = Asker(searcher=Searcher(app_data_dir))
+    want = stored.ask(ANSWERABLE, "axrp-19")
+    assert stored._text("axrp-19").vectors is not None
+    embedded: list[int] = []
+    real = answer_mod.embed_texts
+    monkeypatch.setattr(
+        answer_mod, "embed_texts", lambda m, texts: embedded.append(len(texts)) or real(m, texts)
+    )
+    stored._vectors.clear()
+    assert stored.ask(ANSWERABLE, "axrp-19").to_dict() == want.to_dict()
+    assert embedded == [1]  # the question only
+    # Without them (an index from before, or another splitter) each sentence is embedded: same
+    # answer.
+    fresh = Asker(searcher=stored.searcher)
+    fresh._text("axrp-19").vectors = None
+    got = fresh.ask(ANSWERABLE, "axrp-19")
+    assert got.answer == want.answer and max(embedded[1:]) > 20
+
+
 def test_episode_number_resolves_to_its_id(asker):
     assert asker.resolve_episode("19") == "axrp-19"
 

@@ -1,7 +1,8 @@
 """The app in a real browser: `streamlit run app.py` + Debian's Chromium driven by Playwright.
 
-Episode 19 is ingested from ../shared with its enclosure pointing at a generated silent WAV served
-on 127.0.0.1 with HTTP Range support (without it Chromium cannot seek and ``currentTime`` stays 0).
+Episode 19 is ingested once per session from ../shared with its enclosure pointing at a generated
+silent WAV served on 127.0.0.1 with HTTP Range support (``browser_data_dir`` in tests/conftest.py);
+each browser module starts its own app on its own copy.
 Screenshots of each page at desktop and phone widths (and dark mode) go to tests/artifacts/.
 """
 
@@ -13,16 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EP19_FEED, EP19_MD, REPO
-from tests.support.app_data import feed_with_enclosure, ingest_ep19, write_silence_wav
-from tests.support.httpserver import FixtureServer, Route
+from tests.conftest import REPO
 from tests.support.streamlit_server import streamlit_app
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = REPO / "tests" / "artifacts"
-AUDIO_SECONDS = 4 * 3600 + 15 * 60  # covers the episode's ~3 h 53 min
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 QUESTION = "why does the choice of optimizer like AdamW matter for grokking"
@@ -36,16 +34,12 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not ins
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory):
+def app_url(browser_data_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """This module's own app, on its own copy of the session's browser data dir."""
     tmp = tmp_path_factory.mktemp("browser")
-    wav = write_silence_wav(tmp / "ep19.wav", AUDIO_SECONDS)
-    with FixtureServer() as srv:
-        audio_url = srv.add("/audio/ep19.wav", Route(file=wav, content_type="audio/wav"))
-        feed = feed_with_enclosure(EP19_FEED, audio_url, tmp / "feed-19.xml")
-        data = tmp / "data"
-        ingest_ep19(data, feed, EP19_MD)
-        with streamlit_app(data, tmp / "streamlit.log") as base:
-            yield base
+    shutil.copytree(browser_data_dir, tmp / "data")
+    with streamlit_app(tmp / "data", tmp / "streamlit.log") as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

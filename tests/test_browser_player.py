@@ -1,9 +1,9 @@
 """Listening in a real browser: the transcript reads along with the audio, a tap on a turn plays
 from there, the time label and share link follow the live position.
 
-Same harness as tests/test_browser.py (streamlit on a free port, episode 19 ingested into a fresh
-data dir, a silent WAV served with Range so Chromium can play and seek). Screenshots go to
-tests/artifacts/player-*.png.
+Same harness as tests/test_browser.py (streamlit on a free port, on its own copy of the session's
+episode-19 data dir, a silent WAV served with Range so Chromium can play and seek).
+Screenshots go to tests/artifacts/player-*.png.
 """
 
 from __future__ import annotations

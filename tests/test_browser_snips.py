@@ -2,8 +2,8 @@
 minute that ends at the audio's *live* position; the Snips page lists it; the Obsidian and
 Readwise downloads contain it.
 
-Same harness as tests/test_browser.py (streamlit on a free port, episode 19 ingested into a fresh
-data dir, a silent WAV served with Range so Chromium can seek, Debian's Chromium via Playwright).
+Same harness as tests/test_browser.py (streamlit on a free port, on its own copy of the session's
+episode-19 data dir, a silent WAV served with Range so Chromium can seek, Debian's Chromium).
 Screenshots go to tests/artifacts/snips-*.png.
 """
 

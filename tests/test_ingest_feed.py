@@ -106,3 +106,27 @@ def test_html_to_text_keeps_links():
     assert html_to_text('<p>See <a href="https://a.b/c">this</a></p><ul><li>x</li></ul>') == (
         "See this (https://a.b/c)\nx"
     )
+
+
+def _artwork_feed(http_server, channel_img: str, item_img: str = "") -> str:
+    feed = f"""<?xml version="1.0"?><rss version="2.0"
+      xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><title>Show</title>
+      {channel_img}
+      <item><title>Ep 1: One</title><guid>g1</guid>{item_img}</item>
+      <item><title>Ep 2: Two</title><guid>g2</guid></item></channel></rss>"""
+    return http_server.add("/art.xml", Route(feed.encode(), "application/rss+xml"))
+
+
+def test_artwork_is_the_episodes_own_image_else_the_shows(http_server):
+    url = _artwork_feed(
+        http_server,
+        '<itunes:image href="https://cdn.example/show.jpg"/>',
+        '<itunes:image href="https://cdn.example/ep1.jpg"/>',
+    )
+    assert read_item(url, episode=1).image == "https://cdn.example/ep1.jpg"
+    assert read_item(url, episode=2).image == "https://cdn.example/show.jpg"
+
+
+def test_artwork_that_is_not_http_is_dropped(http_server):
+    url = _artwork_feed(http_server, '<itunes:image href="javascript:alert(1)"/>')
+    assert read_item(url, episode=2).image is None

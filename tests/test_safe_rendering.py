@@ -432,6 +432,7 @@ def hostile_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         podcast=f"Pod {PWN}",
         published="2024-01-01T00:00:00Z",
         audio_url="https://example.org/a.mp3",
+        image="javascript:alert(1)",  # what a hostile feed would like the page to load
         duration=360.0,
         chapters=[Chapter(title=f"Chapter {PWN}", start=i * 60.0) for i in range(6)],
         turns=turns,
@@ -522,6 +523,19 @@ def test_episode_page_shows_hostile_feed_text_as_text(hostile_data_dir, monkeypa
     assert any("Chapter" in lb and "pwn" in lb for lb in labels), labels
 
 
+def _images(at) -> list[str]:  # type: ignore[no-untyped-def]
+    return [img.url for el in at.get("image") for img in el.proto.imgs]
+
+
+def test_episode_artwork_is_drawn_only_from_an_http_url(
+    hostile_data_dir, many_chapters_dir, monkeypatch
+):
+    at = _app(monkeypatch, hostile_data_dir, "app_pages/episode.py", episode="evil-1")
+    assert not at.exception and _images(at) == []
+    at = _app(monkeypatch, many_chapters_dir, "app_pages/episode.py", episode="long-1")
+    assert _images(at) == ["https://example.org/art.png"]
+
+
 def test_search_page_shows_hostile_titles_as_text(hostile_data_dir, monkeypatch):
     at = _app(monkeypatch, hostile_data_dir, None, q="boldpwn weights", episode="evil-1", t="30")
     _assert_inert(at)
@@ -548,6 +562,7 @@ def many_chapters_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         podcast="Pod",
         published=None,
         audio_url="https://example.org/a.mp3",
+        image="https://example.org/art.png",
         duration=n * 10.0,
         chapters=[Chapter(title=f"Chapter {i} {PWN}", start=i * 10.0) for i in range(n)],
         turns=[

@@ -26,6 +26,7 @@ from __future__ import annotations
 import streamlit as st
 
 from podlens.errors import PodlensError
+from podlens.markup import safe_url
 from podlens.models import Episode
 from podlens.timecode import fmt_time
 from ui.moments import transcript_html, turn_index_at, turns_around
@@ -480,7 +481,7 @@ def player_controls(ep: Episode, t: float) -> None:
             "mode": "player",
             "title": ep.title,
             "show": ep.podcast or "",
-            "artwork": getattr(ep, "image", None) or None,
+            "artwork": safe_url(ep.image),
             "chapters": [[c.start, c.title] for c in ep.chapters],
             "reported": st.session_state.get(mark),
         },
