@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-fast lint bench browser-deps clean model-mpnet
+.PHONY: setup run test test-fast lint bench test-deps clean model-mpnet
 
 setup: $(STAMP)
 
@@ -56,14 +56,17 @@ run: setup
 		echo "podlens: could not fetch AXRP 19 (offline?); starting the app anyway - its home page can ingest later."
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true
 
-# Chromium for the browser tests; skipped (with the reason shown by pytest) where apt can't install it.
-browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
+# Programs the tests drive, from Debian: Chromium for the browser tests, espeak-ng (GPL-3, run as
+# a separate program, tests and bench only) to speak text whose true times are known for the
+# audio clock.  Where apt can't install them, those tests are skipped with the reason shown.
+test-deps:
+	@missing=""; for p in chromium espeak-ng; do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	[ -z "$$missing" ] || { \
 		command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-		|| echo "podlens: chromium not installed; browser tests will be skipped"; }
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+		|| echo "podlens:$$missing not installed; the tests that need them will be skipped"; }
 
-test: setup browser-deps
+test: setup test-deps
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -9,6 +9,11 @@
     python -m ingest axrp --all [--feed URL] [same options]
     python -m ingest status [--quiet] [--data-dir DIR]     # exit 0 if any episode is ingested
     python -m ingest align-eval --feed F --transcripts DIR  # leave-one-chapter-out errors
+    python -m ingest align-audio EPISODE_ID [--audio PATH|URL] [--data-dir DIR] [--json]
+                     # put an ingested episode on its audio's clock, in place
+
+Either ingest form takes --audio PATH|URL (or --align-audio: the feed's enclosure) to time every
+word from the audio itself (clock "audio"); what was heard is kept, so a re-run is quick.
 
 Fetching the papers an episode discusses (skip it with --no-papers) reads these variables:
     PODLENS_ARXIV_API       arXiv API query URL (default https://export.arxiv.org/api/query)
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import warnings
 
@@ -61,6 +67,14 @@ def _ingest_parser(prog: str, shortcut: bool) -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="parse and align only; write nothing")
     p.add_argument("--json", action="store_true", help="print the episode as JSON")
     p.add_argument("--no-papers", action="store_true", help="do not fetch the papers discussed")
+    p.add_argument(
+        "--audio", help="align the transcript to this audio (path or URL): times to the word"
+    )
+    p.add_argument(
+        "--align-audio",
+        action="store_true",
+        help="align the transcript to the feed item's enclosure (downloaded once, kept)",
+    )
     return p
 
 
@@ -92,6 +106,9 @@ STAGE_LABELS = {
     "feed": "reading the feed",
     "transcript": "reading the transcript",
     "align": "aligning",
+    "audio": "reading the audio",
+    "hear": "hearing the audio",
+    "align-audio": "aligning to the audio",
     "papers": "fetching papers",
     "chunk": "chunking",
     "embed": "embedding",
@@ -166,13 +183,13 @@ def _run_ingest(args: argparse.Namespace, feed: str, episode: str | None) -> int
                 dry_run=args.dry_run,
                 no_papers=args.no_papers,
                 progress=bars,
+                audio=args.audio,
+                align_audio_clock=args.align_audio,
             )
         finally:
             if bars is not None:
                 bars.close()
-    for w in caught:
-        if issubclass(w.category, UserWarning):
-            print(f"{PROG}: warning: {w.message}", file=sys.stderr)
+    _print_warnings(caught)
     if args.json:
         print(_dry_json(ep))
     else:
@@ -216,6 +233,40 @@ def _align_eval(argv: list[str]) -> int:
     return 0
 
 
+def _align_audio(argv: list[str]) -> int:
+    p = _Parser(
+        prog=f"{PROG} align-audio",
+        description="Put an ingested episode on the clock of its audio (in place).",
+    )
+    p.add_argument("episode", help="episode id, as `python -m index list` shows it")
+    p.add_argument("--audio", help="audio path or URL (default: the feed's enclosure)")
+    p.add_argument("--data-dir", help="data directory (default $PODLENS_DATA_DIR or data/)")
+    p.add_argument("--json", action="store_true", help="print the episode as JSON")
+    args = p.parse_args(argv)
+    from library.pipeline import align_stored
+
+    bars = _StageBars(sys.stderr) if not args.json and sys.stderr.isatty() else None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            ep = align_stored(args.episode, args.audio, args.data_dir, progress=bars)
+        finally:
+            if bars is not None:
+                bars.close()
+    _print_warnings(caught)
+    if args.json:
+        print(_dry_json(ep))
+    else:
+        print(f"{ep.id}: clock {ep.clock}, {len(ep.turns)} turns, {fmt_time(ep.duration)}")
+    return 0
+
+
+def _print_warnings(caught: list[warnings.WarningMessage]) -> None:
+    for w in caught:
+        if issubclass(w.category, UserWarning):
+            print(f"{PROG}: warning: {w.message}", file=sys.stderr)
+
+
 def _library_parser(prog: str, shortcut: bool) -> argparse.ArgumentParser:
     p = _Parser(
         prog=prog,
@@ -247,6 +298,8 @@ def _parse_range(text: str | None) -> tuple[float, float] | None:
         bounds = (float(lo), float(hi if sep else lo))
     except ValueError:
         raise PodlensError(f"--range must look like 12-20, not {text!r}") from None
+    if not all(math.isfinite(b) for b in bounds):
+        raise PodlensError(f"--range must be two finite episode numbers, not {text!r}")
     if bounds[0] > bounds[1]:
         raise PodlensError(f"--range {text}: the first number is larger than the second")
     return bounds
@@ -285,7 +338,11 @@ def main(argv: list[str] | None = None) -> int:
         from ingest.pipeline import axrp_feed_url
 
         return _run_library(args, [axrp_feed_url(args.feed)])
-    if argv and argv[0] not in ("status", "align-eval", "axrp") and _is_library(argv):
+    if (
+        argv
+        and argv[0] not in ("status", "align-eval", "align-audio", "axrp")
+        and _is_library(argv)
+    ):
         args = _library_parser(PROG, shortcut=False).parse_args(argv)
         if args.opml:
             from library.feeds import feeds_from_opml
@@ -298,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
         return _status(argv[1:])
     if argv and argv[0] == "align-eval":
         return _align_eval(argv[1:])
+    if argv and argv[0] == "align-audio":
+        return _align_audio(argv[1:])
     if argv and argv[0] == "axrp":
         args = _ingest_parser(f"{PROG} axrp", shortcut=True).parse_args(argv[1:])
         from ingest.pipeline import axrp_feed_url

@@ -7,11 +7,14 @@ stores the result through ``index``.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
-from ingest.align import align
+from ingest.align import AlignmentWarning, align
+from ingest.asr import audio_duration, hear
+from ingest.audio_align import MIN_MATCHED, align_to_audio, apply_to_turns
 from ingest.feed import FeedItem, episode_id, read_item
-from ingest.source import read_linked, read_text
+from ingest.source import fetch_audio, read_linked, read_text
 from ingest.timed import TIMED, choose_transcript, cues_to_turns, parse_timed, sniff
 from ingest.transcript import check_transcript_text, check_transcript_words, parse_transcript
 from podlens.config import settings
@@ -147,3 +150,53 @@ def add_references(
     from ingest.papers import attach_references
 
     return attach_references(episode, data_dir, fetch=fetch, progress=progress)
+
+
+def align_audio(
+    episode: Episode,
+    audio: str | None,
+    work_dir: str | os.PathLike[str],
+    progress: Progress | None = None,
+) -> None:
+    """Put ``episode`` on the clock of its audio (in place): ``audio`` is the listener's file or
+    URL, ``None`` for the feed's enclosure.  The audio is heard (:mod:`ingest.asr`) and every
+    word placed where it is heard (:mod:`ingest.audio_align`); the clock becomes ``"audio"``.
+
+    Downloads and what was heard are kept under ``work_dir`` (``audio/``, ``asr/``), so a second
+    run is quick and a stopped one resumes.  Audio that does not match the transcript (under
+    :data:`~ingest.audio_align.MIN_MATCHED` of its words heard) leaves the episode on its old
+    clock, with a warning; so does an unsure stretch, in its own place only."""
+    report = progress or no_progress
+    work = Path(work_dir)
+    src = audio or episode.audio_url
+    if not src:
+        raise PodlensError(f"episode {episode.id}: no audio to align (no enclosure; pass --audio)")
+    report("audio", 0.0)
+    path = fetch_audio(src, work / "audio", public_only=audio is None)
+    duration = audio_duration(path)
+    report("audio", 1.0)
+    words = hear(path, work / "asr", progress=report)
+    report("align-audio", 0.0)
+    al = align_to_audio(episode.turns, words, duration)
+    report("align-audio", 1.0)
+    if al.heard_share < MIN_MATCHED:
+        warnings.warn(
+            AlignmentWarning(
+                f"audio {src}: only {al.heard_share:.0%} of the transcript was heard in it; "
+                f"kept the {episode.clock} clock"
+            ),
+            stacklevel=2,
+        )
+        return
+    apply_to_turns(episode.turns, al)
+    for lo, hi in al.unsure:
+        warnings.warn(
+            AlignmentWarning(
+                f"audio {src}: words {lo}-{hi} ({al.starts[lo]:.0f}-{al.ends[hi - 1]:.0f} s) "
+                "were not heard; their times are spread between the nearest heard words"
+            ),
+            stacklevel=2,
+        )
+    episode.duration = round(duration, 2)
+    episode.duration_estimated = False
+    episode.clock = "audio"

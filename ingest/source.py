@@ -19,10 +19,12 @@ way the result is non-empty UTF-8 or one clear PodlensError naming what was bein
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
 
+from podlens.atomic import atomic_write_bytes
 from podlens.config import settings
 from podlens.errors import PodlensError
 from podlens.http import MB, FetchError, HttpClient, HttpConfig
@@ -124,3 +126,45 @@ def decode_utf8(data: bytes, what: str, src: str) -> str:
     if not text.strip():
         raise PodlensError(f"{what} {src}: empty")
     return text
+
+
+AUDIO_MAX_MB = 1024.0  # a 4-hour episode at 320 kbit/s is ~550 MB
+AUDIO_DEADLINE = 3600.0  # seconds for one enclosure download, every byte included
+
+
+def fetch_audio(src: str, cache_dir: Path, *, public_only: bool) -> Path:
+    """A local file holding the audio at ``src``: the path itself for a local file, else the
+    download, kept in ``cache_dir`` (named by the URL) so a second run fetches nothing.
+    ``public_only`` for an enclosure a feed supplied; the listener's ``--audio`` URL may be any
+    host."""
+    src = str(src).strip()
+    if not is_url(src):
+        path = Path(
+            os.path.expanduser(unquote(urlparse(src).path) if src.startswith("file:") else src)
+        )
+        if not path.is_file():
+            raise PodlensError(f"audio {src}: no such file")
+        return path
+    suffix = Path(urlparse(src).path).suffix.lower()
+    suffix = suffix if suffix in (".mp3", ".m4a", ".aac", ".ogg", ".opus", ".wav", ".flac") else ""
+    target = cache_dir / (hashlib.sha256(src.encode("utf-8")).hexdigest()[:24] + suffix)
+    if target.is_file() and target.stat().st_size > 0:
+        return target
+    s = settings()
+    config = HttpConfig(
+        retries=1,
+        min_interval=0.0,
+        max_bytes=int(AUDIO_MAX_MB * MB),
+        max_seconds=AUDIO_DEADLINE,
+        public_only=public_only,
+        allow_hosts=s.allow_hosts,
+    )
+    try:
+        with HttpClient(config) as http:
+            body = http.get(src, accept="audio/*").body
+    except FetchError as e:
+        raise PodlensError(f"audio {src}: {e}") from None
+    if not body:
+        raise PodlensError(f"audio {src}: empty")
+    atomic_write_bytes(target, body)
+    return target

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from podlens.errors import PodlensError
 from podlens.models import Chapter, Turn
+from podlens.timecode import parse_timestamp
 
 INTRO = "Introduction"  # the chapter of turns before the first chapter starts
 UNKNOWN_SPEAKER = "Speaker"  # cues before anyone is named
@@ -82,19 +83,13 @@ def choose_transcript(links: list[TranscriptLink]) -> TranscriptLink | None:
 
 # -- timestamps ---------------------------------------------------------------------------------
 
-_CLOCK = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2})(?:[.,](\d{1,3}))?$")
-
 
 def _clock(s: str, what: str) -> float:
-    """``01:02:03.500``, ``02:03.5`` or (SRT) ``01:02:03,500`` -> seconds."""
-    m = _CLOCK.match(s.strip())
-    if not m:
-        raise PodlensError(f"{what}: not a cue time: {s.strip()!r}")
-    h, mi, se, frac = m.groups()
-    if (int(mi) >= 60 and h is not None) or int(se) >= 60:
-        raise PodlensError(f"{what}: not a cue time: {s.strip()!r}")
-    ms = int((frac or "0").ljust(3, "0"))
-    return int(h or 0) * 3600 + int(mi) * 60 + int(se) + ms / 1000
+    """A cue time (``01:02:03.500``, ``02:03.5``, SRT's ``01:02:03,500``) as seconds."""
+    try:
+        return parse_timestamp(s)
+    except PodlensError:
+        raise PodlensError(f"{what}: not a cue time: {s.strip()!r}") from None
 
 
 def _check(cue_no: int, start: float, end: float, what: str) -> None:

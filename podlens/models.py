@@ -32,6 +32,8 @@ class Turn:
 
     ``chapter`` is the transcript section (heading text as written) the turn belongs to;
     ``start``/``end`` are seconds, filled in by alignment (``None`` before it).
+    ``word_starts``, when the audio itself was aligned (clock "audio"), is when each word of
+    :func:`podlens.sentences.turn_words` is heard; otherwise ``None`` and words are interpolated.
     """
 
     speaker: str
@@ -40,6 +42,7 @@ class Turn:
     start: float | None = None
     end: float | None = None
     links: list[Link] = field(default_factory=list)
+    word_starts: list[float] | None = None
 
 
 @dataclass
@@ -70,7 +73,8 @@ class Reference:
 # Where an episode's times come from, best first: "transcript" (a timed transcript, or stamps on
 # every turn: real times), "chapters" (the feed's chapter starts, turns placed between them),
 # "approximate" (a duration only: turns spread uniformly), "none" (no clock: searchable, no jump).
-# "audio" is reserved for a future forced aligner.
+# "audio" (every word placed where it is heard in the audio: ingest.audio_align) ranks with
+# "transcript": real times, to the word.
 CLOCKS = ("transcript", "audio", "chapters", "approximate", "none")
 
 

@@ -16,8 +16,9 @@ Rules (:func:`split_sentences`):
   "and") is cut into pieces that long, so a passage (200 words) always holds several sentences
   and a snip can start inside a monologue.
 
-Alignment gives times per turn only; inside a turn a sentence's times are interpolated by word
-position (one that starts at word 120 of a 300-word turn starts 40 % of the way through it).
+Alignment gives times per turn; inside a turn a sentence's times are interpolated by word
+position (one that starts at word 120 of a 300-word turn starts 40 % of the way through it),
+unless the audio itself was aligned: then each word's own time (``Turn.word_starts``) is used.
 """
 
 from __future__ import annotations
@@ -77,6 +78,12 @@ def _cut(sentence: str, max_words: int | None) -> list[str]:
     return [" ".join(words[i : i + step]) for i in range(0, len(words), step)]
 
 
+def turn_words(turn: Turn) -> list[str]:
+    """The words of ``turn`` as the sentence stream counts them (``Turn.word_starts`` has one
+    time per word of this list)."""
+    return [w for piece in split_sentences(turn.text) for w in piece.split()]
+
+
 def episode_sentences(episode: Episode) -> list[Sentence]:
     """Every sentence of ``episode``'s turns in order, with its word offset and times."""
     out: list[Sentence] = []
@@ -99,6 +106,8 @@ def _interp(turn: Turn, word: int, total: int) -> float | None:
     (its start throughout when it has no end)."""
     if turn.start is None:
         return None
+    if turn.word_starts is not None and len(turn.word_starts) == total and word < total:
+        return round(float(turn.word_starts[word]), 2)
     if turn.end is None or total == 0:
         return float(turn.start)
     dur = max(0.0, turn.end - turn.start)

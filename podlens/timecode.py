@@ -22,14 +22,16 @@ def fmt_time(seconds: float | None) -> str:
     return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
 
 
-_CLOCK = re.compile(r"(\d+):(\d{1,2})(?::(\d{1,2}))?(?:\.\d+)?")
+_CLOCK = re.compile(r"(\d+):(\d{1,2})(?::(\d{1,2}))?(?:[.,](\d{1,3}))?")
 _UNITS = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?")
 
 
 def parse_timestamp(s: str) -> float:
     """Seconds from a clock time as feeds, transcripts and URLs write it.
 
-    ``"1:02:03" -> 3723``, ``"02:03" -> 123``, ``"3723"``/``"3723.5"``, ``"1h59m42s" -> 7182``.
+    ``"1:02:03" -> 3723``, ``"02:03" -> 123``, ``"3723"``/``"3723.5"``, ``"1h59m42s" -> 7182``;
+    cue times keep their milliseconds: ``"01:02:03.500"`` (VTT) and ``"01:02:03,500"`` (SRT)
+    ``-> 3723.5``.
     Raises :class:`PodlensError` for anything else (minutes or seconds past 59, signs, garbage,
     and digit strings so long that they overflow to infinity).
     """
@@ -40,10 +42,10 @@ def parse_timestamp(s: str) -> float:
             raise PodlensError(f"not a timestamp: {s[:40]!r}… (too large)")
         return v
     if m := _CLOCK.fullmatch(s):
-        a, b, c = m.groups()
+        a, b, c, frac = m.groups()
         hours, mins, secs = (0, int(a), int(b)) if c is None else (int(a), int(b), int(c))
         if not ((mins >= 60 and c is not None) or secs >= 60):
-            return float(hours * 3600 + mins * 60 + secs)
+            return hours * 3600 + mins * 60 + secs + int((frac or "0").ljust(3, "0")) / 1000
     elif (m := _UNITS.fullmatch(s)) and any(m.groups()):
         h, mi, se = (int(g) if g else 0 for g in m.groups())
         return float(h * 3600 + mi * 60 + se)

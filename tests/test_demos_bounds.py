@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from demos import __main__ as cli
 from demos import attention, grokking, induction
-from demos.cache import BackgroundRun, config_hash, run_dir, run_lock
+from demos.cache import config_hash, run_dir, run_lock
 from podlens.errors import PodlensError
+from podlens.jobs import BackgroundRun
 
 
 @pytest.mark.parametrize(

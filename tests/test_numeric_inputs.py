@@ -59,3 +59,18 @@ def test_float_flags_refuse_nan_and_infinity_and_keep_finite_values(x):
     if not math.isfinite(x):
         with pytest.raises(PodlensError, match="finite"):
             check_finite("x", x)
+
+
+@pytest.mark.parametrize("text", ["nan-5", "1-inf", "nan", "inf", "12-1e999"])
+def test_ingest_range_refuses_nan_and_infinity_in_one_line_and_writes_nothing(
+    tmp_path, capsys, text
+):
+    from ingest.__main__ import main as ingest_main
+    from tests.conftest import AXRP_FEED
+
+    data = tmp_path / "data"
+    rc = ingest_main(["--feed", str(AXRP_FEED), "--all", "--range", text, "--data-dir", str(data)])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1, err
+    assert err.startswith("ingest: error: --range must"), err
+    assert not data.exists()

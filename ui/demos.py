@@ -16,8 +16,9 @@ import pandas as pd
 import streamlit as st
 
 from demos import links
-from demos.cache import BackgroundRun, config_hash
+from demos.cache import config_hash
 from podlens.errors import PodlensError
+from podlens.jobs import BackgroundRun
 from podlens.timecode import fmt_time
 from ui import resources
 from ui.render import md_app_link, md_text

@@ -1,11 +1,13 @@
 """The library's widgets: shows and episodes with their clock, adding many episodes at once (a
 feed URL, an OPML file, an AXRP range) with live progress, the search page's show/date filter,
-and the episode page's clock notice.  Pages call these functions; the work is
-:func:`library.feeds.ingest_feeds`."""
+and the episode page's clock notice with "Align to the audio".  Pages call these functions; the
+work is :func:`library.feeds.ingest_feeds` and :func:`library.pipeline.align_stored`."""
 
 from __future__ import annotations
 
 import tempfile
+import threading
+import warnings
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
@@ -14,6 +16,7 @@ import streamlit as st
 
 from index.store import EpisodeSummary
 from podlens.errors import PodlensError
+from podlens.jobs import BackgroundRun
 from podlens.models import Episode
 from ui.render import md_text
 
@@ -37,7 +40,8 @@ def clock_badge(clock: str) -> str:
 
 
 def clock_notice(ep: Episode) -> None:
-    """On the episode page: say when its times are estimates, or that it has none."""
+    """On the episode page: say when its times are estimates, or that it has none, and offer to
+    put them on the audio's own clock (in the background; the page stays usable)."""
     if ep.clock == "none":
         st.info(NO_CLOCK_WHY, icon=":material/timer_off:")
     elif ep.clock == "approximate":
@@ -45,6 +49,101 @@ def clock_notice(ep: Episode) -> None:
             ":material/schedule: approximate times: the feed gives only the episode's length, "
             "so turns are spread evenly over it"
         )
+    if ep.clock == "audio":
+        st.caption(
+            ":material/graphic_eq: aligned to the audio: every sentence starts where it is heard"
+        )
+    elif ep.audio_url or align_run(ep.id) is not None:
+        _align_control(ep)
+
+
+# What the aligner reports, as the listener reads it (library.pipeline.align_stored's stages).
+ALIGN_STAGES = {
+    "audio": "Downloading the audio",
+    "hear": "Listening to the audio",
+    "align-audio": "Placing every word",
+    "papers": "Re-timing the papers' mentions",
+    "chunk": "Updating the search index",
+    "embed": "Updating the search index",
+    "store": "Saving",
+}
+
+
+@st.cache_resource
+def _align_runs() -> tuple[dict[str, BackgroundRun], threading.Lock]:
+    return {}, threading.Lock()
+
+
+def align_run(episode_id: str) -> BackgroundRun | None:
+    """This server's alignment of ``episode_id``, running or finished, if one was started."""
+    runs, _ = _align_runs()
+    return runs.get(episode_id)
+
+
+def start_align(episode_id: str, data_dir: str) -> BackgroundRun:
+    """Align ``episode_id`` to its enclosure in a background thread (one per episode)."""
+    from library.pipeline import align_stored
+
+    def work(on_record, stop):  # type: ignore[no-untyped-def]
+        def progress(stage: str, fraction: float) -> None:
+            on_record({"stage": stage, "fraction": fraction})
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ep = align_stored(episode_id, data_dir=data_dir, progress=progress)
+        return ep.clock, [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+
+    runs, lock = _align_runs()
+    with lock:
+        run = runs.get(episode_id)
+        if run is None or run.done:
+            run = runs[episode_id] = BackgroundRun(work, name=f"align-{episode_id}")
+    return run
+
+
+def _align_control(ep: Episode) -> None:
+    run = align_run(ep.id)
+    if run is None:
+        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+            st.caption(
+                ":material/graphic_eq: times are estimated from the text; the audio can place "
+                "every sentence to the second"
+            )
+            if st.button("Align to the audio", icon=":material/graphic_eq:", key="pl_align"):
+                from ui import resources
+
+                start_align(ep.id, str(resources.current_data_dir()))
+                st.rerun()
+        return
+    _align_progress(ep.id)
+
+
+@st.fragment(run_every=1.0)
+def _align_progress(episode_id: str) -> None:
+    """The running alignment's progress, redrawn every second without rerunning the page; when
+    it ends the page reruns once and shows the episode on its new clock."""
+    run = align_run(episode_id)
+    if run is None:
+        return
+    if not run.done:
+        last = run.records[-1] if run.records else {"stage": "audio", "fraction": 0.0}
+        with st.status("Aligning to the audio…", expanded=True, state="running"):
+            st.progress(
+                float(last["fraction"]),
+                text=ALIGN_STAGES.get(last["stage"], "Aligning"),
+            )
+            st.caption("The episode stays searchable on its estimated times meanwhile.")
+        return
+    if run.error is not None:
+        st.error(f"Could not align to the audio: {md_text(str(run.error))}")
+        return
+    clock, notes = run.result
+    if clock != "audio":
+        st.warning(md_text(" ".join(notes) or "The audio did not match the transcript."))
+        return
+    if st.session_state.get("pl_aligned_seen") != (episode_id, id(run)):
+        st.session_state["pl_aligned_seen"] = (episode_id, id(run))
+        st.rerun(scope="app")  # the page redraws on the new clock
 
 
 def shows_overview(items: list[EpisodeSummary]) -> None:

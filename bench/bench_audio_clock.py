@@ -1,0 +1,188 @@
+"""The audio clock on long speech: real-time factor, peak memory and word-time error on 2 cores.
+
+Episode 19's own text from its start, spoken by espeak-ng (tests/support/speech.py) until
+``--minutes`` of audio, with what real podcast audio adds: an untranscribed intro, an ad every
+~10 minutes, fillers every ninth sentence, three speaking rates and noise.  The true start of
+every sentence is known.  Hearing and aligning run in a fresh process (so its peak RSS is theirs
+alone, not the synthesiser's), with no cache.  Side by side, the estimate without audio: turns
+placed between chapter starts every ~8 minutes (what ``ingest.align`` has from a typical feed),
+by word count.  Goals (issues 12 and 16): a 4-hour episode in <= 1 hour (real-time factor
+<= 0.25), <= 1.5 GB; turn starts median <= 0.5 s, max <= 3 s; sentence starts median <= 0.3 s.
+
+    python bench/bench_audio_clock.py [--minutes 30] [--threads 2] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from ingest.transcript import parse_transcript  # noqa: E402
+from podlens.models import Turn  # noqa: E402
+from podlens.sentences import split_sentences  # noqa: E402
+from tests.conftest import EP19_MD  # noqa: E402
+
+AD = "We will be right back after a short word from our sponsor. Acme anvils never let you down."
+INTRO = "Hello and welcome to the show. This episode is brought to you by Acme."
+FILLERS = "Um, so, you know, like,"
+WPM = 175  # the middle of the three rates: how much text fills the minutes asked for
+
+
+def _turns(minutes: float) -> list[Turn]:
+    turns = parse_transcript(EP19_MD.read_text(encoding="utf-8"), "ep19").to_turns()
+    words_wanted, out, n = minutes * WPM, [], 0
+    for t in turns:
+        out.append(t)
+        n += len(t.text.split())
+        if n >= words_wanted:
+            break
+    return out
+
+
+def _stats(errs: list[float]) -> dict[str, float]:
+    xs = sorted(abs(e) for e in errs)
+    return {
+        "median_s": round(statistics.median(xs), 3),
+        "p90_s": round(xs[int(0.9 * (len(xs) - 1))], 3),
+        "max_s": round(xs[-1], 3),
+    }
+
+
+def child(wav: str, md: str, threads: int) -> None:
+    """Hear and align ``wav`` against the turns of ``md``; print timings, RSS and word times."""
+    from ingest.asr import audio_duration, hear, load_whisper
+    from ingest.audio_align import align_to_audio
+
+    turns = parse_transcript(Path(md).read_text(encoding="utf-8"), "b").to_turns()
+    t0 = time.perf_counter()
+    load_whisper(threads=threads)
+    t_load = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    words = hear(wav)
+    t_hear = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    al = align_to_audio(turns, words, audio_duration(wav))
+    t_align = time.perf_counter() - t0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        json.dumps(
+            {
+                "load_s": round(t_load, 1),
+                "hear_s": round(t_hear, 1),
+                "align_s": round(t_align, 2),
+                "peak_rss_mb": round(rss),
+                "heard_share": round(al.heard_share, 3),
+                "unsure": al.unsure,
+                "starts": al.starts,
+            }
+        )
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--minutes", type=float, default=30.0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--json", help="write the results here")
+    ap.add_argument("--work", default=str(REPO / "bench" / "results" / "audio_clock"))
+    ap.add_argument("--child", nargs=2, metavar=("WAV", "MD"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child(*args.child, args.threads)
+        return
+    from tests.support.speech import synthesise
+
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    turns = _turns(args.minutes)
+    md = work / "t.md"
+    md.write_text(
+        "## Part\n\n" + "\n\n".join(f"**{t.speaker}:** {t.text}" for t in turns) + "\n", "utf-8"
+    )
+    turns = parse_transcript(md.read_text(encoding="utf-8"), "b").to_turns()
+    sentences, first_of_turn, words_before = [], [], []
+    n_words = 0
+    for t in turns:
+        first_of_turn.append(len(sentences))
+        for s in split_sentences(t.text):
+            sentences.append(s)
+            words_before.append(n_words)
+            n_words += len(s.split())
+    every_ad = max(1, round(len(sentences) / max(1.0, args.minutes / 10)))
+    inserts = {i: FILLERS for i in range(5, len(sentences), 9)}
+    inserts.update({i: AD for i in range(every_ad, len(sentences), every_ad)})
+    t0 = time.perf_counter()
+    speech = synthesise(
+        sentences,
+        work / "speech.wav",
+        turn_breaks=set(first_of_turn[1:]),
+        intro=INTRO,
+        inserts=inserts,
+        rates=(160, 195, 175),
+        noise=0.01,
+    )
+    t_synth = time.perf_counter() - t0
+    print(
+        f"synthesised {speech.duration / 60:.1f} min, {len(sentences)} sentences, "
+        f"{len(turns)} turns in {t_synth:.0f} s",
+        flush=True,
+    )
+    t0 = time.perf_counter()
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--threads",
+            str(args.threads),
+            "--child",
+            str(speech.path),
+            str(md),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    wall = time.perf_counter() - t0
+    got = json.loads(out.strip().splitlines()[-1])
+    starts = got.pop("starts")
+    truth = speech.sentence_starts
+    sent = [starts[w] - truth[i] for i, w in enumerate(words_before)]
+    turn = [starts[words_before[k]] - truth[k] for k in first_of_turn]
+    # Without audio: chapters every ~8 minutes at true sentence starts, words spread between.
+    chap = list(range(0, len(sentences), max(1, round(len(sentences) * 8 / args.minutes / 60))))
+    chap_t = [truth[k] for k in chap] + [speech.duration]
+    chap_w = [words_before[k] for k in chap] + [n_words]
+    est = []
+    for i, w in enumerate(words_before):
+        c = max(j for j in range(len(chap)) if chap_w[j] <= w)
+        frac = (w - chap_w[c]) / max(1, chap_w[c + 1] - chap_w[c])
+        est.append(chap_t[c] + frac * (chap_t[c + 1] - chap_t[c]) - truth[i])
+    est_turn = [est[k] for k in first_of_turn]
+    result = {
+        "audio_minutes": round(speech.duration / 60, 1),
+        "sentences": len(sentences),
+        "turns": len(turns),
+        "threads": args.threads,
+        "wall_s": round(wall, 1),
+        "real_time_factor": round((got["hear_s"] + got["align_s"]) / speech.duration, 3),
+        **got,
+        "audio_clock": {"turn_start": _stats(turn), "sentence_start": _stats(sent)},
+        "chapters_every_8_min": {"turn_start": _stats(est_turn), "sentence_start": _stats(est)},
+    }
+    print(json.dumps(result, indent=1))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""Synthesised speech whose true times are known, for testing the audio clock.
+
+espeak-ng (GPL-3, run as a separate program, only here and in bench/) speaks each sentence to its
+own WAV; the pieces are joined with pauses, and the offset of each piece's first sound is where
+that sentence truly starts.  Extras model real podcast audio: speech the transcript lacks (an
+intro, an ad, fillers), a varied speaking rate and noise.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import wave
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+RATE = 16_000
+ESPEAK = shutil.which("espeak-ng")
+
+
+@dataclass
+class Speech:
+    """The audio, and where each transcript sentence truly starts (seconds)."""
+
+    path: Path
+    duration: float
+    sentence_starts: list[float] = field(default_factory=list)
+
+
+def speak(text: str, *, wpm: int = 175) -> np.ndarray:
+    """``text`` spoken by espeak-ng as float32 mono at :data:`RATE`, leading and trailing
+    silence trimmed (so sample 0 is the first sound)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "s.wav"
+        subprocess.run(
+            [ESPEAK, "-v", "en-us", "-s", str(wpm), "-w", str(out), "--", text],
+            check=True,
+            capture_output=True,
+        )
+        with wave.open(str(out)) as w:
+            sr = w.getframerate()
+            pcm = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+    x = pcm.astype(np.float32) / 32768.0
+    n = round(len(x) * RATE / sr)
+    x = np.interp(np.linspace(0, len(x) - 1, n), np.arange(len(x)), x).astype(np.float32)
+    loud = np.flatnonzero(np.abs(x) > 0.02)
+    return x[loud[0] : loud[-1] + 1] if len(loud) else x
+
+
+def synthesise(
+    sentences: list[str],
+    path: Path,
+    *,
+    pause: float = 0.35,
+    turn_breaks: set[int] | None = None,
+    turn_pause: float = 1.0,
+    intro: str | None = None,
+    inserts: dict[int, str] | None = None,
+    rates: tuple[int, ...] = (175,),
+    noise: float = 0.0,
+    seed: int = 0,
+) -> Speech:
+    """Speak ``sentences`` in order into the WAV ``path``.
+
+    ``turn_breaks``: indices of sentences that open a new turn (a longer pause before them);
+    ``intro``: untranscribed speech before the first sentence; ``inserts``: untranscribed speech
+    (an ad, fillers) spoken just before sentence i; ``rates``: words per minute, cycled per
+    sentence; ``noise``: std of added white noise (speech peaks near 0.5)."""
+    rng = np.random.default_rng(seed)
+    parts: list[np.ndarray] = [np.zeros(int(0.5 * RATE), np.float32)]
+    at = 0.5
+    starts: list[float] = []
+
+    def add(x: np.ndarray, gap: float) -> None:
+        nonlocal at
+        parts.extend([x, np.zeros(int(gap * RATE), np.float32)])
+        at += (len(x) + int(gap * RATE)) / RATE
+
+    if intro:
+        add(speak(intro, wpm=rates[0]), 1.5)
+    for i, s in enumerate(sentences):
+        if inserts and i in inserts:
+            add(speak(inserts[i], wpm=rates[0]), pause)
+        starts.append(round(at, 3))
+        gap = turn_pause if turn_breaks and i + 1 in turn_breaks else pause
+        add(speak(s, wpm=rates[i % len(rates)]), gap)
+    audio = np.concatenate(parts)
+    if noise:
+        audio = audio + rng.normal(0.0, noise, len(audio)).astype(np.float32)
+    pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes(pcm.tobytes())
+    return Speech(path=path, duration=len(audio) / RATE, sentence_starts=starts)

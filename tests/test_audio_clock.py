@@ -1,0 +1,269 @@
+"""The audio clock (issue 12): a transcript aligned to its own audio lands on each turn and
+sentence, through the real CLI, with speech the transcript lacks, fillers, a varied rate, noise
+and words no dictionary has.
+
+The audio is episode 19's own text spoken by espeak-ng (:mod:`tests.support.speech`), so the true
+start of every sentence is known; Whisper tiny.en hears it as it would hear the real episode.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+from pathlib import Path
+
+import pytest
+
+from ingest import asr
+from ingest.__main__ import main as ingest_main
+from ingest.transcript import parse_transcript
+from podlens.models import Episode
+from podlens.sentences import episode_sentences, split_sentences
+from tests.conftest import EP19_MD
+from tests.support.httpserver import FixtureServer, Route
+from tests.support.speech import ESPEAK, synthesise
+
+pytestmark = pytest.mark.skipif(
+    ESPEAK is None, reason="espeak-ng is not installed (make test-deps)"
+)
+
+FIRST_TURN, TURNS = 12, 10  # a stretch of episode 19: both speakers, ~3 minutes of speech
+INTRO = "Hello and welcome. This show is brought to you by Acme, the makers of fine anvils."
+AD = "We will be right back after a short word from our sponsor. Acme anvils never let you down."
+FILLERS = "Um, so, you know, like,"
+EXOTIC = "We trained it with AdamW in TransformerLens, using a SoLU layer."
+
+
+def _feed(audio_url: str) -> str:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd">
+<channel><title>Test Cast</title><link>http://example.invalid/</link>
+<item><title>1 - Aligned</title><guid>a-1</guid><itunes:episode>1</itunes:episode>
+<enclosure url="{audio_url}" type="audio/wav" length="1"/>
+<description>Notes.</description></item>
+</channel></rss>"""
+
+
+@pytest.fixture(scope="module")
+def spoken(tmp_path_factory):
+    """A markdown transcript of part of episode 19 (plus a sentence of exotic words), its audio
+    with an untranscribed intro, an ad, fillers, three speaking rates and noise, and the true
+    start of every sentence and turn."""
+    d = tmp_path_factory.mktemp("spoken")
+    turns = parse_transcript(EP19_MD.read_text(encoding="utf-8"), "ep19").to_turns()
+    turns = turns[FIRST_TURN : FIRST_TURN + TURNS]
+    turns[3].text = EXOTIC + " " + turns[3].text
+    md = "## Part one\n\n" + "\n\n".join(f"**{t.speaker}:** {t.text}" for t in turns) + "\n"
+    (d / "t.md").write_text('---\ntitle: "1 - Aligned"\n---\n\n' + md, encoding="utf-8")
+    mine = parse_transcript((d / "t.md").read_text(encoding="utf-8"), "t").to_turns()
+    sentences, first_of_turn = [], []
+    for t in mine:
+        first_of_turn.append(len(sentences))
+        sentences.extend(split_sentences(t.text))
+    inserts = {i: FILLERS for i in range(5, len(sentences), 9)}
+    inserts[len(sentences) // 2] = AD
+    speech = synthesise(
+        sentences,
+        d / "a.wav",
+        turn_breaks=set(first_of_turn[1:]),
+        intro=INTRO,
+        inserts=inserts,
+        rates=(160, 195, 175),
+        noise=0.01,
+    )
+    return d, speech, first_of_turn
+
+
+def _ingest(capsys, *args: str) -> tuple[int, str, str]:
+    rc = ingest_main(list(args))
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def test_a_transcript_aligned_to_its_audio_lands_on_each_turn_and_sentence(spoken, capsys):
+    d, speech, first_of_turn = spoken
+    with FixtureServer() as srv:
+        feed = srv.add("/feed.xml", Route(_feed(srv.url("/a.wav")).encode(), "application/rss+xml"))
+        srv.add("/a.wav", Route(file=speech.path, content_type="audio/wav"))
+        rc, out, err = _ingest(
+            capsys,
+            *("--feed", feed, "--episode", "1", "--transcript", str(d / "t.md")),
+            *("--align-audio", "--data-dir", str(d / "data"), "--no-papers", "--json"),
+        )
+    assert rc == 0, err
+    ep = Episode.from_dict(json.loads(out))
+    assert ep.clock == "audio"
+    assert ep.duration == pytest.approx(speech.duration, abs=0.1)
+    sents = episode_sentences(ep)
+    assert len(sents) == len(speech.sentence_starts)
+    sent_err = [abs(s.start - t) for s, t in zip(sents, speech.sentence_starts, strict=True)]
+    turn_err = [
+        abs(ep.turns[i].start - speech.sentence_starts[k]) for i, k in enumerate(first_of_turn)
+    ]
+    assert statistics.median(turn_err) <= 0.5 and max(turn_err) <= 3.0, turn_err
+    assert statistics.median(sent_err) <= 0.3, sorted(sent_err)[-10:]
+    # the intro and the ad are not in the transcript: nothing was placed inside them
+    assert ep.turns[0].start >= speech.sentence_starts[0] - 1.0
+    assert (d / "data" / "audio").is_dir()  # the download is kept: a re-run fetches nothing
+
+
+def test_audio_of_other_speech_keeps_the_episode_on_its_old_clock_with_a_warning(
+    spoken, tmp_path, capsys
+):
+    d, _, _ = spoken
+    other = synthesise(
+        [
+            "The weather tomorrow will be sunny with a light breeze from the west.",
+            "Bring an umbrella anyway, because forecasts are often wrong in spring.",
+        ],
+        tmp_path / "other.wav",
+    )
+    rc, out, err = _ingest(
+        capsys,
+        *("--feed", str(_write_feed(tmp_path)), "--episode", "1", "--transcript", str(d / "t.md")),
+        *("--audio", str(other.path), "--dry-run", "--json"),
+    )
+    assert rc == 0, err
+    assert json.loads(out)["clock"] == "none"
+    assert "of the transcript was heard in it; kept the none clock" in err
+
+
+def _write_feed(tmp_path: Path) -> Path:
+    p = tmp_path / "feed.xml"
+    p.write_text(_feed("http://example.invalid/1.wav"), encoding="utf-8")
+    return p
+
+
+def test_a_file_that_is_not_audio_is_a_one_line_error_and_nothing_is_written(
+    spoken, tmp_path, capsys
+):
+    d, _, _ = spoken
+    bogus = tmp_path / "notes.mp3"
+    bogus.write_text("this is not audio\n" * 50, encoding="utf-8")
+    data = tmp_path / "data"
+    rc, out, err = _ingest(
+        capsys,
+        *("--feed", str(_write_feed(tmp_path)), "--episode", "1", "--transcript", str(d / "t.md")),
+        *("--audio", str(bogus), "--data-dir", str(data), "--no-papers"),
+    )
+    assert rc == 2 and out == ""
+    assert err.startswith(f"ingest: error: audio {bogus}: cannot decode") and err.count("\n") == 1
+    assert not data.exists() or not any(data.rglob("*.db")), "nothing is stored on a refusal"
+
+
+def test_hearing_resumes_at_the_first_slice_it_had_not_finished(spoken, tmp_path, monkeypatch):
+    _, speech, _ = spoken
+    first = asr.hear(speech.path, tmp_path, slice_seconds=60.0)
+    slices = sorted(tmp_path.glob("*/*.json"), key=lambda f: int(f.stem))
+    assert len(slices) >= 3
+    slices[-1].unlink()  # as if the run had stopped before the last slice
+    heard = []
+    real = asr.hear_slice
+    monkeypatch.setattr(asr, "hear_slice", lambda m, x, off: heard.append(off) or real(m, x, off))
+    again = asr.hear(speech.path, tmp_path, slice_seconds=60.0)
+    assert heard == [60.0 * (len(slices) - 1)]
+    assert [w.text for w in again] == [w.text for w in first]
+
+
+@pytest.fixture(scope="module")
+def heard(spoken, tmp_path_factory):
+    """What Whisper hears in the spoken audio, as the resumable cache ``ingest`` keeps under
+    ``data_dir/asr``: a test that copies it in hears nothing again (the first test above hears
+    through the CLI on its own)."""
+    _, speech, _ = spoken
+    cache = tmp_path_factory.mktemp("asr")
+    asr.hear(speech.path, cache)
+    return cache
+
+
+def _ingested(spoken, heard, data: Path, feed: str) -> str:
+    """Ingest the spoken transcript from ``feed`` into ``data`` (its old clock), with the audio
+    already heard; the episode's id."""
+    d, _, _ = spoken
+    shutil.copytree(heard, data / "asr")
+    rc = ingest_main(
+        [
+            "--feed",
+            feed,
+            "--episode",
+            "1",
+            "--transcript",
+            str(d / "t.md"),
+            "--data-dir",
+            str(data),
+            "--no-papers",
+        ]
+    )
+    assert rc == 0
+    from index.store import IndexStore
+
+    (summary,) = IndexStore(data).list_episodes()
+    assert summary.clock == "none"
+    return summary.id
+
+
+def test_an_ingested_episode_moves_to_the_audio_clock_in_place_and_search_lands_there(
+    spoken, heard, tmp_path, capsys
+):
+    from index.search import Searcher
+
+    d, speech, _ = spoken
+    data = tmp_path / "data"
+    ep_id = _ingested(spoken, heard, data, str(_write_feed(tmp_path)))
+    mine = parse_transcript((d / "t.md").read_text(encoding="utf-8"), "t").to_turns()
+    sentences = [s for t in mine for s in split_sentences(t.text)]
+    k = next(i for i, s in enumerate(sentences) if len(s.split()) >= 12 and i > 20)
+    before = Searcher(data).search(sentences[k], k=1, kinds=("transcript",))
+    assert before and before[0].start is None  # no clock: searchable, no jump
+
+    capsys.readouterr()
+    rc, out, err = _ingest(
+        capsys, "align-audio", ep_id, "--audio", str(speech.path), "--data-dir", str(data)
+    )
+    assert rc == 0, err
+    assert out.startswith(f"{ep_id}: clock audio")
+    (hit,) = Searcher(data).search(sentences[k], k=1, kinds=("transcript",))
+    assert hit.start == pytest.approx(speech.sentence_starts[k], abs=1.0)
+    assert f"t={int(hit.start)}" in hit.link
+
+
+def test_align_audio_of_an_episode_not_in_the_library_is_a_one_line_error(tmp_path, capsys):
+    rc, out, err = _ingest(capsys, "align-audio", "nope-1", "--data-dir", str(tmp_path / "d"))
+    assert rc == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith("ingest: error: no episode 'nope-1' in the library")
+
+
+def test_the_episode_page_aligns_to_the_enclosure_in_the_background(
+    spoken, heard, tmp_path, monkeypatch
+):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import REPO
+    from ui.library import align_run
+
+    _, speech, _ = spoken
+    data = tmp_path / "data"
+    with FixtureServer() as srv:
+        srv.add("/a.wav", Route(file=speech.path, content_type="audio/wav"))
+        feed = tmp_path / "feed.xml"
+        feed.write_text(_feed(srv.url("/a.wav")), encoding="utf-8")
+        ep_id = _ingested(spoken, heard, data, str(feed))
+        monkeypatch.setenv("PODLENS_DATA_DIR", str(data))
+        at = AppTest.from_file(str(REPO / "app.py"), default_timeout=180)
+        at.query_params["episode"] = ep_id
+        at.switch_page("app_pages/episode.py")
+        at.run()
+        assert not at.exception
+        assert any("no clock" in i.value for i in at.info)
+        at.button(key="pl_align").click().run()
+        assert not at.exception
+        run = align_run(ep_id)
+        assert run is not None
+        run.join(timeout=300)  # the page was drawn without waiting for it
+        at.run()
+    assert not at.exception
+    assert run.result[0] == "audio"
+    assert any("aligned to the audio" in c.value for c in at.caption)
+    assert not any("no clock" in i.value for i in at.info)
+    assert any(r["stage"] == "hear" for r in run.records)
