@@ -4,9 +4,11 @@ Episode 19's own text from its start, spoken by espeak-ng (tests/support/speech.
 ``--minutes`` of audio, with what real podcast audio adds: an untranscribed intro, an ad every
 ~10 minutes, fillers every ninth sentence, three speaking rates and noise.  The true start of
 every sentence is known.  Hearing and aligning run in a fresh process (so its peak RSS is theirs
-alone, not the synthesiser's), with no cache.  Side by side, the estimate without audio: turns
-placed between chapter starts every ~8 minutes (what ``ingest.align`` has from a typical feed),
-by word count.  Goals (issues 12 and 16): a 4-hour episode in <= 1 hour (real-time factor
+alone, not the synthesiser's), with no cache.  Side by side, from the same run: Whisper's word
+times alone (``ingest.audio_align``), then with PocketSphinx forced alignment between heard
+words (``ingest.forced_align``, what ships), and the estimate without audio: turns placed
+between chapter starts every ~8 minutes (what ``ingest.align`` has from a typical feed), by
+word count.  Goals (issues 12 and 16): a 4-hour episode in <= 1 hour (real-time factor
 <= 0.25), <= 1.5 GB; turn starts median <= 0.5 s, max <= 3 s; sentence starts median <= 0.3 s.
 
     python bench/bench_audio_clock.py [--minutes 30] [--threads 2] [--json out.json]
@@ -61,6 +63,8 @@ def child(wav: str, md: str, threads: int) -> None:
     """Hear and align ``wav`` against the turns of ``md``; print timings, RSS and word times."""
     from ingest.asr import audio_duration, hear, load_whisper
     from ingest.audio_align import align_to_audio
+    from ingest.forced_align import force_align
+    from podlens.sentences import turn_words
 
     turns = parse_transcript(Path(md).read_text(encoding="utf-8"), "b").to_turns()
     t0 = time.perf_counter()
@@ -72,6 +76,9 @@ def child(wav: str, md: str, threads: int) -> None:
     t0 = time.perf_counter()
     al = align_to_audio(turns, words, audio_duration(wav))
     t_align = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    forced = force_align(wav, [w for t in turns for w in turn_words(t)], al, audio_duration(wav))
+    t_force = time.perf_counter() - t0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         json.dumps(
@@ -79,10 +86,13 @@ def child(wav: str, md: str, threads: int) -> None:
                 "load_s": round(t_load, 1),
                 "hear_s": round(t_hear, 1),
                 "align_s": round(t_align, 2),
+                "force_s": round(t_force, 1),
                 "peak_rss_mb": round(rss),
                 "heard_share": round(al.heard_share, 3),
+                "forced_share": round(forced.source.count("forced") / len(forced.source), 3),
                 "unsure": al.unsure,
                 "starts": al.starts,
+                "forced_starts": forced.starts,
             }
         )
     )
@@ -153,12 +163,17 @@ def main() -> None:
     ).stdout
     wall = time.perf_counter() - t0
     got = json.loads(out.strip().splitlines()[-1])
-    starts = got.pop("starts")
     truth = speech.sentence_starts
-    sent = [starts[w] - truth[i] for i, w in enumerate(words_before)]
-    turn = [starts[words_before[k]] - truth[k] for k in first_of_turn]
+
+    def errors(starts: list[float]) -> dict[str, dict[str, float]]:
+        sent = [starts[w] - truth[i] for i, w in enumerate(words_before)]
+        turn = [sent[k] for k in first_of_turn]
+        return {"turn_start": _stats(turn), "sentence_start": _stats(sent)}
+
+    whisper, hybrid = errors(got.pop("starts")), errors(got.pop("forced_starts"))
     # Without audio: chapters every ~8 minutes at true sentence starts, words spread between.
-    chap = list(range(0, len(sentences), max(1, round(len(sentences) * 8 / args.minutes / 60))))
+    per_chapter = len(sentences) * 8 * 60 / speech.duration
+    chap = list(range(0, len(sentences), max(1, round(per_chapter))))
     chap_t = [truth[k] for k in chap] + [speech.duration]
     chap_w = [words_before[k] for k in chap] + [n_words]
     est = []
@@ -173,9 +188,12 @@ def main() -> None:
         "turns": len(turns),
         "threads": args.threads,
         "wall_s": round(wall, 1),
-        "real_time_factor": round((got["hear_s"] + got["align_s"]) / speech.duration, 3),
+        "real_time_factor": round(
+            (got["hear_s"] + got["align_s"] + got["force_s"]) / speech.duration, 3
+        ),
         **got,
-        "audio_clock": {"turn_start": _stats(turn), "sentence_start": _stats(sent)},
+        "whisper_words": whisper,
+        "hybrid_forced": hybrid,
         "chapters_every_8_min": {"turn_start": _stats(est_turn), "sentence_start": _stats(est)},
     }
     print(json.dumps(result, indent=1))

@@ -109,6 +109,7 @@ STAGE_LABELS = {
     "audio": "reading the audio",
     "hear": "hearing the audio",
     "align-audio": "aligning to the audio",
+    "force": "timing every word",
     "papers": "fetching papers",
     "chunk": "chunking",
     "embed": "embedding",

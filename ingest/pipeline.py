@@ -14,6 +14,7 @@ from ingest.align import AlignmentWarning, align
 from ingest.asr import audio_duration, hear
 from ingest.audio_align import MIN_MATCHED, align_to_audio, apply_to_turns
 from ingest.feed import FeedItem, episode_id, read_item
+from ingest.forced_align import force_align
 from ingest.source import fetch_audio, read_linked, read_text
 from ingest.timed import TIMED, choose_transcript, cues_to_turns, parse_timed, sniff
 from ingest.transcript import check_transcript_text, check_transcript_words, parse_transcript
@@ -21,6 +22,7 @@ from podlens.config import settings
 from podlens.errors import PodlensError
 from podlens.models import Chapter, Episode, PaperDoc
 from podlens.progress import Progress, no_progress
+from podlens.sentences import turn_words
 
 
 def axrp_feed_url(override: str | None = None) -> str:
@@ -159,8 +161,10 @@ def align_audio(
     progress: Progress | None = None,
 ) -> None:
     """Put ``episode`` on the clock of its audio (in place): ``audio`` is the listener's file or
-    URL, ``None`` for the feed's enclosure.  The audio is heard (:mod:`ingest.asr`) and every
-    word placed where it is heard (:mod:`ingest.audio_align`); the clock becomes ``"audio"``.
+    URL, ``None`` for the feed's enclosure.  The audio is heard (:mod:`ingest.asr`), every word
+    placed where it is heard (:mod:`ingest.audio_align`), then timed to the hundredth of a
+    second by forced alignment between heard words (:mod:`ingest.forced_align`); the clock
+    becomes ``"audio"``.
 
     Downloads and what was heard are kept under ``work_dir`` (``audio/``, ``asr/``), so a second
     run is quick and a stopped one resumes.  Audio that does not match the transcript (under
@@ -188,6 +192,8 @@ def align_audio(
             stacklevel=2,
         )
         return
+    words = [w for t in episode.turns for w in turn_words(t)]
+    al = force_align(path, words, al, duration, report)
     apply_to_turns(episode.turns, al)
     for lo, hi in al.unsure:
         warnings.warn(

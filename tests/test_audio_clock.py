@@ -267,3 +267,45 @@ def test_the_episode_page_aligns_to_the_enclosure_in_the_background(
     assert any("aligned to the audio" in c.value for c in at.caption)
     assert not any("no clock" in i.value for i in at.info)
     assert any(r["stage"] == "hear" for r in run.records)
+
+
+def test_forced_alignment_times_sentences_to_a_tenth_of_a_second_around_untranscribed_speech(
+    spoken, heard
+):
+    from ingest.audio_align import align_to_audio
+    from ingest.forced_align import force_align
+    from podlens.sentences import turn_words
+
+    d, speech, _ = spoken
+    turns = parse_transcript((d / "t.md").read_text(encoding="utf-8"), "t").to_turns()
+    words = asr.hear(speech.path, heard)
+    before = align_to_audio(turns, words, speech.duration)
+    after = force_align(
+        speech.path, [w for t in turns for w in turn_words(t)], before, speech.duration
+    )
+    firsts, at = [], 0
+    for t in turns:
+        for s in split_sentences(t.text):
+            firsts.append(at)
+            at += len(s.split())
+
+    def errors(al):
+        return [
+            abs(al.starts[w] - true) for w, true in zip(firsts, speech.sentence_starts, strict=True)
+        ]
+
+    assert sum(s == "forced" for s in after.source) >= 0.6 * len(after.source)
+    assert statistics.median(errors(after)) <= 0.1 < statistics.median(errors(before))
+    assert max(errors(after)) <= max(errors(before)) + 0.5  # never drags a stretch away
+    assert before.extra  # the intro, the ad and the fillers were heard and kept out of chunks
+
+
+def test_words_missing_from_the_dictionary_are_said_as_the_words_they_are_made_of():
+    from ingest.forced_align import Aligner
+
+    aligner = Aligner()
+    assert aligner.spellings("interpretability") == ["interpretability"]
+    assert aligner.spellings("TransformerLens,") == ["transformerlens"]
+    assert aligner.spellings("scale-invariant") == ["scale", "invariant"]
+    assert aligner.spellings("[they're]") == ["they're"]
+    assert aligner.spellings("AdamW") == []  # nothing to build it from: the aligner skips it

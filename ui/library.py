@@ -62,6 +62,7 @@ ALIGN_STAGES = {
     "audio": "Downloading the audio",
     "hear": "Listening to the audio",
     "align-audio": "Placing every word",
+    "force": "Timing every word to the hundredth of a second",
     "papers": "Re-timing the papers' mentions",
     "chunk": "Updating the search index",
     "embed": "Updating the search index",
