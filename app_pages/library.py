@@ -12,6 +12,9 @@ st.title("Library")
 
 if not resources.store().has_episodes():
     empty_state()
+    # ... or the listener's own shows, from the start.
+    with st.expander("Add a feed, an OPML file or AXRP episodes", icon=":material/playlist_add:"):
+        ui_library.add_to_library()
     st.stop()
 
 readalong.continue_listening()

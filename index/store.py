@@ -116,6 +116,7 @@ class EpisodeSummary:
     passages: int
     indexed_at: float
     clock: str = "chapters"  # see podlens.models.CLOCKS
+    machine_transcript: bool = False  # the words are what Whisper heard
 
 
 @dataclass
@@ -178,9 +179,11 @@ class IndexStore:
             rows = con.execute(
                 "SELECT id, title, podcast, published, duration, chapter_count, passage_count, "
                 "indexed_at, COALESCE(json_extract(json, '$.clock'), CASE WHEN chapter_count > 0 "
-                "THEN 'chapters' ELSE 'approximate' END) FROM episodes ORDER BY published DESC, id"
+                "THEN 'chapters' ELSE 'approximate' END), "
+                "COALESCE(json_extract(json, '$.machine_transcript'), 0) "
+                "FROM episodes ORDER BY published DESC, id"
             ).fetchall()
-        return [EpisodeSummary(*r) for r in rows]
+        return [EpisodeSummary(*r[:-1], machine_transcript=bool(r[-1])) for r in rows]
 
     def load_episode(self, episode_id: str) -> Episode | None:
         if not self.exists():

@@ -13,7 +13,8 @@
                      # put an ingested episode on its audio's clock, in place
 
 Either ingest form takes --audio PATH|URL (or --align-audio: the feed's enclosure) to time every
-word from the audio itself (clock "audio"); what was heard is kept, so a re-run is quick.
+word from the audio itself (clock "audio"), and --transcribe to hear a transcript for an item
+that has none (a machine transcript); what was heard is kept, so a re-run is quick.
 
 Fetching the papers an episode discusses (skip it with --no-papers) reads these variables:
     PODLENS_ARXIV_API       arXiv API query URL (default https://export.arxiv.org/api/query)
@@ -46,6 +47,12 @@ class _Parser(argparse.ArgumentParser):
         raise PodlensError(message)
 
 
+TRANSCRIBE_HELP = (
+    "an item with audio but no transcript: transcribe it on this machine (Whisper; minutes "
+    "per episode, resumable)"
+)
+
+
 def _ingest_parser(prog: str, shortcut: bool) -> argparse.ArgumentParser:
     p = _Parser(
         prog=prog,
@@ -75,6 +82,7 @@ def _ingest_parser(prog: str, shortcut: bool) -> argparse.ArgumentParser:
         action="store_true",
         help="align the transcript to the feed item's enclosure (downloaded once, kept)",
     )
+    p.add_argument("--transcribe", action="store_true", help=TRANSCRIBE_HELP)
     return p
 
 
@@ -93,6 +101,7 @@ def _dry_json(ep) -> str:  # type: ignore[no-untyped-def]
         "duration_estimated",
         "transcript_url",
         "clock",
+        "machine_transcript",
     ]
     out = {k: d[k] for k in keys}
     out["chapters"] = [{"title": c["title"], "start": c["start"]} for c in d["chapters"]]
@@ -186,6 +195,7 @@ def _run_ingest(args: argparse.Namespace, feed: str, episode: str | None) -> int
                 progress=bars,
                 audio=args.audio,
                 align_audio_clock=args.align_audio,
+                transcribe=args.transcribe,
             )
         finally:
             if bars is not None:
@@ -196,9 +206,10 @@ def _run_ingest(args: argparse.Namespace, feed: str, episode: str | None) -> int
     else:
         verb = "parsed (dry run, nothing written)" if args.dry_run else "ingested"
         est = " (estimated)" if ep.duration_estimated else ""
+        machine = ", machine transcript" if ep.machine_transcript else ""
         print(
             f"{verb} {ep.id}: {ep.title} - {len(ep.turns)} turns, {len(ep.chapters)} chapters, "
-            f"{fmt_time(ep.duration)}{est}"
+            f"{fmt_time(ep.duration)}{est}, clock {ep.clock}{machine}"
         )
         print(_references_line(ep))
     return 0
@@ -288,6 +299,7 @@ def _library_parser(prog: str, shortcut: bool) -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="data directory (default $PODLENS_DATA_DIR or data/)")
     p.add_argument("--no-papers", action="store_true", help="do not fetch the papers discussed")
     p.add_argument("--json", action="store_true", help="print the per-item report as JSON")
+    p.add_argument("--transcribe", action="store_true", help=TRANSCRIBE_HELP)
     return p
 
 
@@ -319,6 +331,7 @@ def _run_library(args: argparse.Namespace, feeds: list[str]) -> int:
             force=args.force,
             numbers=_parse_range(args.range),
             bar=not args.json,
+            transcribe=args.transcribe,
         )
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))

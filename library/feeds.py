@@ -23,9 +23,16 @@ from typing import Any
 from index.build import index_episode
 from index.store import IndexStore
 from ingest.feed import FeedItem, episode_id, item_from_entry, load_feed
-from ingest.pipeline import add_references, episode_from_item, transcript_source
+from ingest.pipeline import (
+    add_references,
+    episode_by_ear,
+    episode_from_item,
+    has_transcript,
+    transcript_source,
+)
 from ingest.source import is_url, read_linked, read_local, read_text
 from ingest.transcript import LocalTranscripts
+from podlens.config import asr_model_name
 from podlens.config import data_dir as resolve_data_dir
 from podlens.errors import PodlensError
 
@@ -138,6 +145,7 @@ class _Run:
     no_papers: bool
     force: bool
     numbers: tuple[float, float] | None
+    transcribe: bool = False
     hashes: dict[str, str] = field(default_factory=dict)
     seen: set[str] = field(default_factory=set)
 
@@ -152,8 +160,13 @@ def ingest_feeds(
     numbers: tuple[float, float] | None = None,
     bar: bool = True,
     on_item: OnItem | None = None,
+    transcribe: bool = False,
 ) -> LibraryReport:
     """Ingest every item of every feed (``numbers``: only episode numbers in that closed range).
+
+    ``transcribe``: an item with audio but no transcript is transcribed on this machine (a
+    machine transcript, :func:`ingest.pipeline.episode_by_ear`: minutes per episode) instead of
+    skipped.
 
     ``bar`` shows a tqdm bar per feed on stderr; ``on_item(done, total, result)`` is called after
     each item (the app's progress).  Returns what happened to each item; never raises for one
@@ -164,7 +177,7 @@ def ingest_feeds(
     t0 = time.perf_counter()
     target = resolve_data_dir(data_dir)
     local = LocalTranscripts(transcripts_dir) if transcripts_dir else None
-    run = _Run(target, IndexStore(target), local, no_papers, force, numbers)
+    run = _Run(target, IndexStore(target), local, no_papers, force, numbers, transcribe)
     run.store.check_writable()  # a read-only data dir: one line now, not one per item
     report = LibraryReport()
     for feed in feeds:
@@ -213,17 +226,27 @@ def _one(run: _Run, parsed: Any, entry: Any, feed: str) -> ItemResult | None:
         path = None
         if run.local is not None and not item.transcripts:
             path = run.local.find(item.transcript_url, item.number)
-        src = str(path) if path else transcript_source(item)[0]
-        # A local transcript is the listener's; a feed's link is http(s) and public hosts only.
-        text = (
-            read_text(src, "transcript")
-            if path
-            else read_linked(src, "transcript", base=item.feed_url)
-        )
-        digest = content_hash(item, src, text)
-        if not run.force and run.hashes.get(ep_id) == digest:
-            return done(UNCHANGED, "same content hash as indexed")
-        ep = episode_from_item(item, transcript=str(path) if path else None, transcript_text=text)
+        if path is None and run.transcribe and not has_transcript(item):
+            # No transcript anywhere: the audio is heard; what it is built from is the item
+            # and the model that hears it.
+            digest = content_hash(item, f"machine:{Path(asr_model_name()).name}", "")
+            if not run.force and run.hashes.get(ep_id) == digest:
+                return done(UNCHANGED, "same content hash as indexed")
+            ep = episode_by_ear(item, run.target)
+        else:
+            src = str(path) if path else transcript_source(item)[0]
+            # A local transcript is the listener's; a feed's link is http(s) and public only.
+            text = (
+                read_text(src, "transcript")
+                if path
+                else read_linked(src, "transcript", base=item.feed_url)
+            )
+            digest = content_hash(item, src, text)
+            if not run.force and run.hashes.get(ep_id) == digest:
+                return done(UNCHANGED, "same content hash as indexed")
+            ep = episode_from_item(
+                item, transcript=str(path) if path else None, transcript_text=text
+            )
         papers = add_references(ep, run.target, fetch=not run.no_papers)
         index_episode(ep, run.target, papers=papers)
         run.store.set_content_hash(ep_id, digest)
@@ -233,7 +256,8 @@ def _one(run: _Run, parsed: Any, entry: Any, feed: str) -> ItemResult | None:
             why = "forced"
         else:
             why = "changed"
-        return done(INGESTED, f"{why}; clock: {ep.clock}")
+        what = "; machine transcript" if ep.machine_transcript else ""
+        return done(INGESTED, f"{why}; clock: {ep.clock}{what}")
     except PodlensError as e:
         return done(SKIPPED, str(e))
     except Exception as e:  # one broken item must not stop the rest; say what broke

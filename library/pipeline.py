@@ -8,6 +8,7 @@ to be writable: a read-only one is one line at once, not an error after minutes 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 
@@ -31,12 +32,14 @@ def ingest(
     progress: Progress | None = None,
     audio: str | None = None,
     align_audio_clock: bool = False,
+    transcribe: bool = False,
 ) -> Episode:
     """Build the aligned episode; unless ``dry_run``, index it under ``data_dir``.
 
     With ``audio`` (a path or URL) or ``align_audio_clock`` (the feed's enclosure) the transcript
-    is then aligned to the audio itself (clock "audio"); the download and what was heard are
-    kept under ``data_dir`` (a temporary folder in a dry run).
+    is then aligned to the audio itself (clock "audio"); with ``transcribe`` an item that has no
+    transcript gets one from its audio (a machine transcript).  The download and what was heard
+    are kept under ``data_dir`` (a temporary folder in a dry run).
 
     Warnings (e.g. aligned uniformly for lack of chapters) go through :mod:`warnings` as
     :class:`~ingest.align.AlignmentWarning`.
@@ -44,13 +47,21 @@ def ingest(
     target = None if dry_run else resolve_data_dir(data_dir)
     if target is not None:
         IndexStore(target).check_writable()
-    ep = build_episode(feed, transcript, episode=episode, guid=guid, progress=progress)
-    if audio or align_audio_clock:
-        if target is not None:
-            align_audio(ep, audio, target, progress=progress)
-        else:
-            with tempfile.TemporaryDirectory(prefix="podlens-audio-") as tmp:
-                align_audio(ep, audio, tmp, progress=progress)
+    with (
+        contextlib.nullcontext(target)
+        if target is not None
+        else tempfile.TemporaryDirectory(prefix="podlens-audio-")
+    ) as work:
+        ep = build_episode(
+            feed,
+            transcript,
+            episode=episode,
+            guid=guid,
+            progress=progress,
+            transcribe_in=work if transcribe else None,
+        )
+        if (audio or align_audio_clock) and not ep.machine_transcript:
+            align_audio(ep, audio, work, progress=progress)
     papers = add_references(ep, target, fetch=not (no_papers or dry_run), progress=progress)
     if target is not None:
         index_episode(ep, target, papers=papers, progress=progress)

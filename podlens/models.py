@@ -102,6 +102,7 @@ class Episode:
     duration_estimated: bool = False
     clock: str = "chapters"  # one of CLOCKS
     image: str | None = None  # artwork URL (http(s)), the episode's or else the show's
+    machine_transcript: bool = False  # the turns are what Whisper heard (no human transcript)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

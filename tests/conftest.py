@@ -92,3 +92,29 @@ def ep19_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("ep19-data")
     ingest(feed=str(EP19_FEED), transcript=str(EP19_MD), episode=19, data_dir=d, no_papers=True)
     return d
+
+
+@pytest.fixture(scope="session")
+def spoken(tmp_path_factory: pytest.TempPathFactory):
+    """``(folder, speech, first sentence of each turn)``: a stretch of episode 19 as a markdown
+    transcript (``folder/t.md``) and as speech whose true sentence starts are known
+    (:func:`tests.support.speech.spoken_episode`); skipped without espeak-ng."""
+    from tests.support.speech import ESPEAK, spoken_episode
+
+    if ESPEAK is None:
+        pytest.skip("espeak-ng is not installed (make test-deps)")
+    d = tmp_path_factory.mktemp("spoken")
+    speech, first_of_turn = spoken_episode(EP19_MD, d)
+    return d, speech, first_of_turn
+
+
+@pytest.fixture(scope="session")
+def heard(spoken, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What Whisper hears in the spoken audio, as the resumable cache ``ingest`` keeps under
+    ``data_dir/asr``: a test that copies it into its data dir hears nothing again."""
+    from ingest import asr
+
+    _, speech, _ = spoken
+    cache = tmp_path_factory.mktemp("asr")
+    asr.hear(speech.path, cache)
+    return cache

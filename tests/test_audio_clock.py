@@ -20,59 +20,12 @@ from ingest.__main__ import main as ingest_main
 from ingest.transcript import parse_transcript
 from podlens.models import Episode
 from podlens.sentences import episode_sentences, split_sentences
-from tests.conftest import EP19_MD
 from tests.support.httpserver import FixtureServer, Route
-from tests.support.speech import ESPEAK, synthesise
+from tests.support.speech import ESPEAK, feed_with_audio, synthesise
 
 pytestmark = pytest.mark.skipif(
     ESPEAK is None, reason="espeak-ng is not installed (make test-deps)"
 )
-
-FIRST_TURN, TURNS = 12, 10  # a stretch of episode 19: both speakers, ~3 minutes of speech
-INTRO = "Hello and welcome. This show is brought to you by Acme, the makers of fine anvils."
-AD = "We will be right back after a short word from our sponsor. Acme anvils never let you down."
-FILLERS = "Um, so, you know, like,"
-EXOTIC = "We trained it with AdamW in TransformerLens, using a SoLU layer."
-
-
-def _feed(audio_url: str) -> str:
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd">
-<channel><title>Test Cast</title><link>http://example.invalid/</link>
-<item><title>1 - Aligned</title><guid>a-1</guid><itunes:episode>1</itunes:episode>
-<enclosure url="{audio_url}" type="audio/wav" length="1"/>
-<description>Notes.</description></item>
-</channel></rss>"""
-
-
-@pytest.fixture(scope="module")
-def spoken(tmp_path_factory):
-    """A markdown transcript of part of episode 19 (plus a sentence of exotic words), its audio
-    with an untranscribed intro, an ad, fillers, three speaking rates and noise, and the true
-    start of every sentence and turn."""
-    d = tmp_path_factory.mktemp("spoken")
-    turns = parse_transcript(EP19_MD.read_text(encoding="utf-8"), "ep19").to_turns()
-    turns = turns[FIRST_TURN : FIRST_TURN + TURNS]
-    turns[3].text = EXOTIC + " " + turns[3].text
-    md = "## Part one\n\n" + "\n\n".join(f"**{t.speaker}:** {t.text}" for t in turns) + "\n"
-    (d / "t.md").write_text('---\ntitle: "1 - Aligned"\n---\n\n' + md, encoding="utf-8")
-    mine = parse_transcript((d / "t.md").read_text(encoding="utf-8"), "t").to_turns()
-    sentences, first_of_turn = [], []
-    for t in mine:
-        first_of_turn.append(len(sentences))
-        sentences.extend(split_sentences(t.text))
-    inserts = {i: FILLERS for i in range(5, len(sentences), 9)}
-    inserts[len(sentences) // 2] = AD
-    speech = synthesise(
-        sentences,
-        d / "a.wav",
-        turn_breaks=set(first_of_turn[1:]),
-        intro=INTRO,
-        inserts=inserts,
-        rates=(160, 195, 175),
-        noise=0.01,
-    )
-    return d, speech, first_of_turn
 
 
 def _ingest(capsys, *args: str) -> tuple[int, str, str]:
@@ -81,15 +34,21 @@ def _ingest(capsys, *args: str) -> tuple[int, str, str]:
     return rc, out.out, out.err
 
 
-def test_a_transcript_aligned_to_its_audio_lands_on_each_turn_and_sentence(spoken, capsys):
+def test_a_transcript_aligned_to_its_audio_lands_on_each_turn_and_sentence(
+    spoken, heard, tmp_path, capsys
+):
     d, speech, first_of_turn = spoken
+    data = tmp_path / "data"
+    shutil.copytree(heard, data / "asr")  # what Whisper hears, from the session's one hearing
     with FixtureServer() as srv:
-        feed = srv.add("/feed.xml", Route(_feed(srv.url("/a.wav")).encode(), "application/rss+xml"))
+        feed = srv.add(
+            "/feed.xml", Route(feed_with_audio(srv.url("/a.wav")).encode(), "application/rss+xml")
+        )
         srv.add("/a.wav", Route(file=speech.path, content_type="audio/wav"))
         rc, out, err = _ingest(
             capsys,
             *("--feed", feed, "--episode", "1", "--transcript", str(d / "t.md")),
-            *("--align-audio", "--data-dir", str(d / "data"), "--no-papers", "--json"),
+            *("--align-audio", "--data-dir", str(data), "--no-papers", "--json"),
         )
     assert rc == 0, err
     ep = Episode.from_dict(json.loads(out))
@@ -105,7 +64,7 @@ def test_a_transcript_aligned_to_its_audio_lands_on_each_turn_and_sentence(spoke
     assert statistics.median(sent_err) <= 0.3, sorted(sent_err)[-10:]
     # the intro and the ad are not in the transcript: nothing was placed inside them
     assert ep.turns[0].start >= speech.sentence_starts[0] - 1.0
-    assert (d / "data" / "audio").is_dir()  # the download is kept: a re-run fetches nothing
+    assert (data / "audio").is_dir()  # the download is kept: a re-run fetches nothing
 
 
 def test_audio_of_other_speech_keeps_the_episode_on_its_old_clock_with_a_warning(
@@ -121,7 +80,14 @@ def test_audio_of_other_speech_keeps_the_episode_on_its_old_clock_with_a_warning
     )
     rc, out, err = _ingest(
         capsys,
-        *("--feed", str(_write_feed(tmp_path)), "--episode", "1", "--transcript", str(d / "t.md")),
+        *(
+            "--feed",
+            str(_write_feed(tmp_path)),
+            "--episode",
+            "1",
+            "--transcript",
+            str(d / "t.md"),
+        ),
         *("--audio", str(other.path), "--dry-run", "--json"),
     )
     assert rc == 0, err
@@ -131,7 +97,7 @@ def test_audio_of_other_speech_keeps_the_episode_on_its_old_clock_with_a_warning
 
 def _write_feed(tmp_path: Path) -> Path:
     p = tmp_path / "feed.xml"
-    p.write_text(_feed("http://example.invalid/1.wav"), encoding="utf-8")
+    p.write_text(feed_with_audio("http://example.invalid/1.wav"), encoding="utf-8")
     return p
 
 
@@ -144,7 +110,14 @@ def test_a_file_that_is_not_audio_is_a_one_line_error_and_nothing_is_written(
     data = tmp_path / "data"
     rc, out, err = _ingest(
         capsys,
-        *("--feed", str(_write_feed(tmp_path)), "--episode", "1", "--transcript", str(d / "t.md")),
+        *(
+            "--feed",
+            str(_write_feed(tmp_path)),
+            "--episode",
+            "1",
+            "--transcript",
+            str(d / "t.md"),
+        ),
         *("--audio", str(bogus), "--data-dir", str(data), "--no-papers"),
     )
     assert rc == 2 and out == ""
@@ -152,29 +125,27 @@ def test_a_file_that_is_not_audio_is_a_one_line_error_and_nothing_is_written(
     assert not data.exists() or not any(data.rglob("*.db")), "nothing is stored on a refusal"
 
 
-def test_hearing_resumes_at_the_first_slice_it_had_not_finished(spoken, tmp_path, monkeypatch):
-    _, speech, _ = spoken
-    first = asr.hear(speech.path, tmp_path, slice_seconds=60.0)
-    slices = sorted(tmp_path.glob("*/*.json"), key=lambda f: int(f.stem))
+def test_hearing_resumes_at_the_first_slice_it_had_not_finished(tmp_path, monkeypatch):
+    clip = synthesise(
+        [
+            "Induction heads copy what came after the last time this token appeared.",
+            "Grokking is when a model generalises long after it memorised the training set.",
+            "Weight decay pushes the network towards the simpler circuit.",
+        ],
+        tmp_path / "clip.wav",
+        pause=1.0,
+    )
+    cache = tmp_path / "asr"
+    first = asr.hear(clip.path, cache, slice_seconds=4.0)
+    slices = sorted(cache.glob("*/*.json"), key=lambda f: int(f.stem))
     assert len(slices) >= 3
     slices[-1].unlink()  # as if the run had stopped before the last slice
     heard = []
     real = asr.hear_slice
     monkeypatch.setattr(asr, "hear_slice", lambda m, x, off: heard.append(off) or real(m, x, off))
-    again = asr.hear(speech.path, tmp_path, slice_seconds=60.0)
-    assert heard == [60.0 * (len(slices) - 1)]
+    again = asr.hear(clip.path, cache, slice_seconds=4.0)
+    assert heard == [4.0 * (len(slices) - 1)]
     assert [w.text for w in again] == [w.text for w in first]
-
-
-@pytest.fixture(scope="module")
-def heard(spoken, tmp_path_factory):
-    """What Whisper hears in the spoken audio, as the resumable cache ``ingest`` keeps under
-    ``data_dir/asr``: a test that copies it in hears nothing again (the first test above hears
-    through the CLI on its own)."""
-    _, speech, _ = spoken
-    cache = tmp_path_factory.mktemp("asr")
-    asr.hear(speech.path, cache)
-    return cache
 
 
 def _ingested(spoken, heard, data: Path, feed: str) -> str:
@@ -247,7 +218,7 @@ def test_the_episode_page_aligns_to_the_enclosure_in_the_background(
     with FixtureServer() as srv:
         srv.add("/a.wav", Route(file=speech.path, content_type="audio/wav"))
         feed = tmp_path / "feed.xml"
-        feed.write_text(_feed(srv.url("/a.wav")), encoding="utf-8")
+        feed.write_text(feed_with_audio(srv.url("/a.wav")), encoding="utf-8")
         ep_id = _ingested(spoken, heard, data, str(feed))
         monkeypatch.setenv("PODLENS_DATA_DIR", str(data))
         at = AppTest.from_file(str(REPO / "app.py"), default_timeout=180)

@@ -9,6 +9,7 @@ import tempfile
 import threading
 import warnings
 from collections import defaultdict
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 
@@ -34,6 +35,12 @@ NO_CLOCK_WHY = (
 )
 
 
+MACHINE_NOTE = (
+    ":material/hearing: machine transcript: the feed has no transcript, so this one was heard "
+    "on this machine (Whisper); it names no speakers and may mishear names and terms"
+)
+
+
 def clock_badge(clock: str) -> str:
     label, color, _ = CLOCK_LABELS.get(clock, CLOCK_LABELS["none"])
     return f":{color}-badge[:material/schedule: {label}]"
@@ -49,7 +56,9 @@ def clock_notice(ep: Episode) -> None:
             ":material/schedule: approximate times: the feed gives only the episode's length, "
             "so turns are spread evenly over it"
         )
-    if ep.clock == "audio":
+    if ep.machine_transcript:
+        st.caption(MACHINE_NOTE)
+    elif ep.clock == "audio":
         st.caption(
             ":material/graphic_eq: aligned to the audio: every sentence starts where it is heard"
         )
@@ -71,14 +80,31 @@ ALIGN_STAGES = {
 
 
 @st.cache_resource
-def _align_runs() -> tuple[dict[str, BackgroundRun], threading.Lock]:
+def _jobs() -> tuple[dict[str, BackgroundRun], threading.Lock]:
+    """The library's long jobs in this server process, by key: aligning an episode
+    (``align:<id>``), adding feeds (``library``).  Every session sees the same ones."""
     return {}, threading.Lock()
+
+
+def job(key: str) -> BackgroundRun | None:
+    """The job ``key``, running or finished, if one was started in this server."""
+    runs, _ = _jobs()
+    return runs.get(key)
+
+
+def start_job(key: str, work) -> BackgroundRun:  # type: ignore[no-untyped-def]
+    """Run ``work(on_record=, stop=)`` in the background as ``key``, unless it is running."""
+    runs, lock = _jobs()
+    with lock:
+        run = runs.get(key)
+        if run is None or run.done:
+            run = runs[key] = BackgroundRun(work, name=key)
+    return run
 
 
 def align_run(episode_id: str) -> BackgroundRun | None:
     """This server's alignment of ``episode_id``, running or finished, if one was started."""
-    runs, _ = _align_runs()
-    return runs.get(episode_id)
+    return job(f"align:{episode_id}")
 
 
 def start_align(episode_id: str, data_dir: str) -> BackgroundRun:
@@ -94,12 +120,7 @@ def start_align(episode_id: str, data_dir: str) -> BackgroundRun:
             ep = align_stored(episode_id, data_dir=data_dir, progress=progress)
         return ep.clock, [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
 
-    runs, lock = _align_runs()
-    with lock:
-        run = runs.get(episode_id)
-        if run is None or run.done:
-            run = runs[episode_id] = BackgroundRun(work, name=f"align-{episode_id}")
-    return run
+    return start_job(f"align:{episode_id}", work)
 
 
 def _align_control(ep: Episode) -> None:
@@ -158,7 +179,8 @@ def shows_overview(items: list[EpisodeSummary]) -> None:
                 when = (s.published or "")[:10]
                 st.markdown(
                     f"{clock_badge(s.clock)} {md_text(s.title)}"
-                    + (f" · {md_text(when)}" if when else ""),
+                    + (f" · {md_text(when)}" if when else "")
+                    + (" · :gray[machine transcript]" if s.machine_transcript else ""),
                     help=CLOCK_LABELS.get(s.clock, CLOCK_LABELS["none"])[2],
                 )
 
@@ -204,13 +226,27 @@ def _day(published: str | None) -> date | None:
 
 
 def add_to_library() -> None:
-    """Add many episodes: a feed URL (every item), an OPML file, or an AXRP episode range."""
+    """Add many episodes: a feed URL (every item), an OPML file, or an AXRP episode range.  The
+    work runs in the background (it takes minutes, hours with transcribing); its progress is
+    drawn here, and the listener may use the rest of the app meanwhile."""
+    run = job("library")
+    if run is not None and not run.done:
+        _library_progress()
+        return
+    if run is not None:
+        _library_summary(run)
+    transcribe = st.checkbox(
+        "Transcribe episodes that have no transcript",
+        key="pl_add_transcribe",
+        help="Hears the audio on this machine (Whisper tiny.en): a few minutes per hour of "
+        "audio. Without it, such episodes are skipped and say so.",
+    )
     feed_tab, opml_tab, axrp_tab = st.tabs(["Feed URL", "OPML file", "AXRP episodes"])
     with feed_tab, st.form("pl_add_feed", border=False):
         url = st.text_input("Feed URL", placeholder="https://example.com/feed.xml")
         if st.form_submit_button("Add every episode", icon=":material/playlist_add:"):
             if url.strip():
-                _run([url.strip()], None, f"Adding {url.strip()}")
+                _start_adding([url.strip()], None, f"Adding {url.strip()}", transcribe)
             else:
                 st.warning("Enter a feed URL.")
     with opml_tab, st.form("pl_add_opml", border=False):
@@ -219,7 +255,7 @@ def add_to_library() -> None:
             if up is None:
                 st.warning("Choose an OPML file exported from your podcast app.")
             else:
-                _run_opml(up.getvalue())
+                _add_opml(up.getvalue(), transcribe)
     with axrp_tab, st.form("pl_add_axrp", border=False):
         lo, hi = st.columns(2)
         first = lo.number_input("From episode", min_value=1, value=1, step=1)
@@ -230,10 +266,11 @@ def add_to_library() -> None:
             else:
                 from ingest.pipeline import axrp_feed_url
 
-                _run([axrp_feed_url()], (float(first), float(last)), f"AXRP {first}–{last}")
+                numbers = (float(first), float(last))
+                _start_adding([axrp_feed_url()], numbers, f"AXRP {first}–{last}", transcribe)
 
 
-def _run_opml(data: bytes) -> None:
+def _add_opml(data: bytes, transcribe: bool) -> None:
     from library.feeds import feeds_from_opml
 
     with tempfile.NamedTemporaryFile(suffix=".opml", delete=False) as f:
@@ -245,30 +282,75 @@ def _run_opml(data: bytes) -> None:
         return
     finally:
         Path(f.name).unlink(missing_ok=True)
-    _run(feeds, None, f"Adding {len(feeds)} feed{'s' if len(feeds) != 1 else ''}")
+    label = f"Adding {len(feeds)} feed{'s' if len(feeds) != 1 else ''}"
+    _start_adding(feeds, None, label, transcribe)
 
 
-def _run(feeds: list[str], numbers: tuple[float, float] | None, label: str) -> None:
-    """Ingest with an ``st.status`` that shows each item as it lands, then the summary."""
+def _start_adding(
+    feeds: list[str], numbers: tuple[float, float] | None, label: str, transcribe: bool
+) -> None:
+    """Start :func:`library.feeds.ingest_feeds` in the background; each item it finishes is a
+    record ``{done, total, title, status, reason}`` the progress fragment draws."""
     from library.feeds import ingest_feeds
     from podlens.config import data_dir
 
-    with st.status(md_text(label), expanded=True) as status:
-        bar = st.progress(0.0, text="Reading the feed…")
+    target = data_dir()
 
+    def work(on_record, stop):  # type: ignore[no-untyped-def]
         def on_item(done: int, total: int, r) -> None:  # type: ignore[no-untyped-def]
-            bar.progress(done / max(1, total), text=f"{done:d}/{total:d}: {md_text(r.title[:60])}")
-            st.write(f"**{md_text(r.status)}** {md_text(r.title)}: {md_text(r.reason)}")
+            on_record({"done": done, "total": total, **asdict(r)})
 
-        # The searcher and episode cache follow the index's generation: new episodes show up
-        # on the next run without clearing anything.
         report = ingest_feeds(
-            feeds, data_dir=data_dir(), numbers=numbers, bar=False, on_item=on_item
+            feeds,
+            data_dir=target,
+            numbers=numbers,
+            bar=False,
+            on_item=on_item,
+            transcribe=transcribe,
         )
-        n_in, n_same, n_skip = (report.count(x) for x in ("ingested", "unchanged", "skipped"))
-        state = "error" if n_skip and not (n_in or n_same) else "complete"
-        status.update(
-            label=f"{md_text(label)}: {n_in:d} added, {n_same:d} unchanged, {n_skip:d} skipped",
-            state=state,
-            expanded=bool(n_skip),
-        )
+        return label, report
+
+    start_job("library", work)
+    st.session_state["pl_library_label"] = label
+    st.rerun()
+
+
+@st.fragment(run_every=1.0)
+def _library_progress() -> None:
+    """The running library job, redrawn every second; the page reruns once when it ends (the
+    episodes it added then show up: the app's caches follow the index's generation)."""
+    run = job("library")
+    if run is None:
+        return
+    if run.done:
+        st.rerun(scope="app")
+    last = run.records[-1] if run.records else None
+    label = st.session_state.get("pl_library_label", "Adding episodes")
+    with st.status(f"{md_text(label)}…", expanded=True, state="running"):
+        if last is None:
+            st.progress(0.0, text="Reading the feed…")
+        else:
+            st.progress(
+                last["done"] / max(1, last["total"]),
+                text=f"{last['done']:d}/{last['total']:d}: {md_text(last['title'][:60])}",
+            )
+        for r in run.records[-8:]:
+            st.write(f"**{md_text(r['status'])}** {md_text(r['title'])}: {md_text(r['reason'])}")
+        st.caption("You can keep using Podlens; episodes are searchable as soon as they land.")
+
+
+def _library_summary(run: BackgroundRun) -> None:
+    """What the last library job did: added / unchanged / skipped, each item with its reason."""
+    if run.error is not None:
+        st.error(f"Adding episodes failed: {md_text(str(run.error))}")
+        return
+    label, report = run.result
+    n_in, n_same, n_skip = (report.count(x) for x in ("ingested", "unchanged", "skipped"))
+    state = "error" if n_skip and not (n_in or n_same) else "complete"
+    with st.status(
+        f"{md_text(label)}: {n_in:d} added, {n_same:d} unchanged, {n_skip:d} skipped",
+        state=state,
+        expanded=bool(n_skip),
+    ):
+        for r in report.items:
+            st.write(f"**{md_text(r.status)}** {md_text(r.title)}: {md_text(r.reason)}")

@@ -97,3 +97,55 @@ def synthesise(
         w.setframerate(RATE)
         w.writeframes(pcm.tobytes())
     return Speech(path=path, duration=len(audio) / RATE, sentence_starts=starts)
+
+
+# A stretch of episode 19 (both speakers, ~3 minutes of speech) with what real podcast audio
+# adds: an untranscribed intro, an ad, fillers, three speaking rates, noise, and a sentence of
+# words no pronouncing dictionary has.
+FIRST_TURN, TURNS = 12, 10
+INTRO = "Hello and welcome. This show is brought to you by Acme, the makers of fine anvils."
+AD = "We will be right back after a short word from our sponsor. Acme anvils never let you down."
+FILLERS = "Um, so, you know, like,"
+EXOTIC = "We trained it with AdamW in TransformerLens, using a SoLU layer."
+
+
+def spoken_episode(transcript_md: Path, d: Path) -> tuple[Speech, list[int]]:
+    """Write ``d/t.md`` (a markdown transcript of the stretch) and ``d/a.wav`` (its speech);
+    the speech with the true start of every sentence, and the index of each turn's first
+    sentence."""
+    from ingest.transcript import parse_transcript
+    from podlens.sentences import split_sentences
+
+    turns = parse_transcript(transcript_md.read_text(encoding="utf-8"), "ep19").to_turns()
+    turns = turns[FIRST_TURN : FIRST_TURN + TURNS]
+    turns[3].text = EXOTIC + " " + turns[3].text
+    md = "## Part one\n\n" + "\n\n".join(f"**{t.speaker}:** {t.text}" for t in turns) + "\n"
+    (d / "t.md").write_text('---\ntitle: "1 - Aligned"\n---\n\n' + md, encoding="utf-8")
+    mine = parse_transcript((d / "t.md").read_text(encoding="utf-8"), "t").to_turns()
+    sentences, first_of_turn = [], []
+    for t in mine:
+        first_of_turn.append(len(sentences))
+        sentences.extend(split_sentences(t.text))
+    inserts = {i: FILLERS for i in range(5, len(sentences), 9)}
+    inserts[len(sentences) // 2] = AD
+    speech = synthesise(
+        sentences,
+        d / "a.wav",
+        turn_breaks=set(first_of_turn[1:]),
+        intro=INTRO,
+        inserts=inserts,
+        rates=(160, 195, 175),
+        noise=0.01,
+    )
+    return speech, first_of_turn
+
+
+def feed_with_audio(audio_url: str) -> str:
+    """A one-item feed whose enclosure is ``audio_url`` and which links no transcript."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd">
+<channel><title>Test Cast</title><link>http://example.invalid/</link>
+<item><title>1 - Aligned</title><guid>a-1</guid><itunes:episode>1</itunes:episode>
+<enclosure url="{audio_url}" type="audio/wav" length="1"/>
+<description>Notes.</description></item>
+</channel></rss>"""
