@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import statistics
 import subprocess
 import sys
 import time
@@ -28,35 +27,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.spoken_ep19 import error_stats, speak  # noqa: E402
 from ingest.transcript import parse_transcript  # noqa: E402
-from podlens.models import Turn  # noqa: E402
-from podlens.sentences import split_sentences  # noqa: E402
-from tests.conftest import EP19_MD  # noqa: E402
-
-AD = "We will be right back after a short word from our sponsor. Acme anvils never let you down."
-INTRO = "Hello and welcome to the show. This episode is brought to you by Acme."
-FILLERS = "Um, so, you know, like,"
-WPM = 175  # the middle of the three rates: how much text fills the minutes asked for
-
-
-def _turns(minutes: float) -> list[Turn]:
-    turns = parse_transcript(EP19_MD.read_text(encoding="utf-8"), "ep19").to_turns()
-    words_wanted, out, n = minutes * WPM, [], 0
-    for t in turns:
-        out.append(t)
-        n += len(t.text.split())
-        if n >= words_wanted:
-            break
-    return out
-
-
-def _stats(errs: list[float]) -> dict[str, float]:
-    xs = sorted(abs(e) for e in errs)
-    return {
-        "median_s": round(statistics.median(xs), 3),
-        "p90_s": round(xs[int(0.9 * (len(xs) - 1))], 3),
-        "max_s": round(xs[-1], 3),
-    }
 
 
 def child(wav: str, md: str, threads: int) -> None:
@@ -109,43 +81,15 @@ def main() -> None:
     if args.child:
         child(*args.child, args.threads)
         return
-    from tests.support.speech import synthesise
-
-    work = Path(args.work)
-    work.mkdir(parents=True, exist_ok=True)
-    turns = _turns(args.minutes)
-    md = work / "t.md"
-    md.write_text(
-        "## Part\n\n" + "\n\n".join(f"**{t.speaker}:** {t.text}" for t in turns) + "\n", "utf-8"
-    )
-    turns = parse_transcript(md.read_text(encoding="utf-8"), "b").to_turns()
-    sentences, first_of_turn, words_before = [], [], []
-    n_words = 0
-    for t in turns:
-        first_of_turn.append(len(sentences))
-        for s in split_sentences(t.text):
-            sentences.append(s)
-            words_before.append(n_words)
-            n_words += len(s.split())
-    every_ad = max(1, round(len(sentences) / max(1.0, args.minutes / 10)))
-    inserts = {i: FILLERS for i in range(5, len(sentences), 9)}
-    inserts.update({i: AD for i in range(every_ad, len(sentences), every_ad)})
-    t0 = time.perf_counter()
-    speech = synthesise(
-        sentences,
-        work / "speech.wav",
-        turn_breaks=set(first_of_turn[1:]),
-        intro=INTRO,
-        inserts=inserts,
-        rates=(160, 195, 175),
-        noise=0.01,
-    )
-    t_synth = time.perf_counter() - t0
+    st = speak(args.minutes, Path(args.work))
+    speech, first_of_turn, words_before = st.speech, st.first_of_turn, st.words_before
+    sentences, n_words = st.sentences, sum(len(s.split()) for s in st.sentences)
     print(
         f"synthesised {speech.duration / 60:.1f} min, {len(sentences)} sentences, "
-        f"{len(turns)} turns in {t_synth:.0f} s",
+        f"{len(st.turns)} turns in {st.seconds:.0f} s",
         flush=True,
     )
+    md = st.md
     t0 = time.perf_counter()
     out = subprocess.run(
         [
@@ -168,7 +112,7 @@ def main() -> None:
     def errors(starts: list[float]) -> dict[str, dict[str, float]]:
         sent = [starts[w] - truth[i] for i, w in enumerate(words_before)]
         turn = [sent[k] for k in first_of_turn]
-        return {"turn_start": _stats(turn), "sentence_start": _stats(sent)}
+        return {"turn_start": error_stats(turn), "sentence_start": error_stats(sent)}
 
     whisper, hybrid = errors(got.pop("starts")), errors(got.pop("forced_starts"))
     # Without audio: chapters every ~8 minutes at true sentence starts, words spread between.
@@ -185,7 +129,7 @@ def main() -> None:
     result = {
         "audio_minutes": round(speech.duration / 60, 1),
         "sentences": len(sentences),
-        "turns": len(turns),
+        "turns": len(st.turns),
         "threads": args.threads,
         "wall_s": round(wall, 1),
         "real_time_factor": round(
@@ -194,7 +138,10 @@ def main() -> None:
         **got,
         "whisper_words": whisper,
         "hybrid_forced": hybrid,
-        "chapters_every_8_min": {"turn_start": _stats(est_turn), "sentence_start": _stats(est)},
+        "chapters_every_8_min": {
+            "turn_start": error_stats(est_turn),
+            "sentence_start": error_stats(est),
+        },
     }
     print(json.dumps(result, indent=1))
     if args.json:
