@@ -8,18 +8,24 @@ For a question, :class:`Asker`
    (:func:`podlens.sentences.episode_sentences` for transcripts, so a citation's text, start,
    end and speaker are exactly the stream's: verbatim and on the episode clock; paper passages
    by :func:`podlens.sentences.split_sentences`);
-3. scores each sentence for the question: cosine of its embedding to the question's (the search
-   model) + ``lexical_weight`` x the share of the question's IDF mass it contains (IDF over the
-   episode's sentences) + a small prior for the rank of the passage it came from, minus a penalty
-   for fragments and for questions (a host's question rarely is the answer);
-4. decides whether the episode discusses it at all: the best sentence's score, minus
+3. scores each sentence twice.  Whether it shows the question is *discussed* (``support``):
+   cosine of its embedding to the question's (the search model) + ``lexical_weight`` x the share
+   of the question's IDF mass it contains (IDF over the episode's sentences) + ``qa_weight`` x the
+   cosine of the question it replies to + a small prior for the rank of the passage it came from,
+   minus a penalty for fragments and for questions (a host's question rarely is the answer).
+   Whether it *answers* (``score``): the same features weighted for that (``answer_*``), plus
+   ``context_weight`` x how much more like the question the sentence just before it in the turn
+   is (its *context*): a reply often names the topic in one sentence and answers in the next
+   ("... acted as backups.  And my guess is that was a result of dropout"), and that next
+   sentence, unlike the first, shares few words with the question;
+4. decides whether the episode discusses it at all: the best ``support``, minus
    ``missing_weight`` x the share of the question's IDF mass that occurs *nowhere* in the episode,
    must clear ``threshold`` (calibrated on the dev split of ``tests/eval/ask_axrp19.jsonl``); if
    not, the answer is "Not discussed in this episode." with the nearest moments as closest mentions;
-5. picks up to ``max_sentences`` sentences with maximal marginal relevance among those within
-   ``margin`` of the best (so two that say the same thing are not both kept), from the best
-   sentence's episode, orders them by time and stops at ``max_words``; neighbours picked together
-   become one citation (a contiguous run), each cited by its number.
+5. picks up to ``max_sentences`` sentences by ``score`` with maximal marginal relevance among
+   those within ``margin`` of the best (so two that say the same thing are not both kept), from
+   the episode that discusses it, orders them by time and stops at ``max_words``; neighbours
+   picked together become one citation (a contiguous run), each cited by its number.
 
 Every sentence of the answer is the text of its citation, so nothing is said that was not said.
 """
@@ -60,15 +66,22 @@ class AskConfig:
     numbers)."""
 
     passages: int = 6  # search results whose sentences are candidates
+    # Is it discussed?  (support; the abstention threshold is calibrated on these)
     lexical_weight: float = 0.2  # x share of the question's IDF mass a sentence contains
     rank_weight: float = 0.04  # x 1/(1+rank) of the passage a sentence came from
     qa_weight: float = 0.2  # x cosine of the question to the one asked just before a reply
     missing_weight: float = 0.2  # x share of the question's IDF mass absent from the episode
     threshold: float = 0.5555  # confidence under this: "not discussed"
-    margin: float = 0.35  # answer sentences score within this of the best
+    # Which sentences answer it?  (score)
+    answer_lexical_weight: float = 0.45
+    answer_rank_weight: float = 0.1
+    answer_qa_weight: float = 0.2
+    context_weight: float = 0.6  # x how much more like the question the sentence before is
+    margin: float = 0.7  # answer sentences score within this of the best
     max_sentences: int = 5
     max_words: int = 120
-    mmr_lambda: float = 0.7
+    max_citations: int = 3  # moments cited (neighbours picked together are one)
+    mmr_lambda: float = 0.5
     max_similar: float = 0.85  # never two answer sentences more alike than this
     closest: int = 3  # closest mentions offered when abstaining
 
@@ -163,7 +176,9 @@ class Candidate:
     dense: float = 0.0
     coverage: float = 0.0
     qa: float = 0.0  # it opens a reply to a question this much like the listener's
-    score: float = 0.0
+    context: float = 0.0  # cosine of the sentence before it in its turn (not a question)
+    support: float = 0.0  # how strongly it shows the question is discussed
+    score: float = 0.0  # how well it answers
     vector: np.ndarray | None = field(default=None, repr=False)
 
     @property
@@ -231,6 +246,31 @@ def question_tokens(question: str) -> list[str]:
     """The question's content tokens (search tokens without the words of asking)."""
     toks = [t for t in tokenize(question) if t not in _QUERY_STOP_STEMS]
     return list(dict.fromkeys(toks))
+
+
+def _context_index(et: _EpisodeText, i: int) -> list[int]:
+    """The sentence before sentence ``i`` in its turn, unless it is a question (a reply's
+    question is read by ``qa``): ``[i - 1]`` or ``[]``."""
+    if i <= 0 or et.sentences[i - 1].turn != et.sentences[i].turn:
+        return []
+    return [] if _is_question(et.sentences[i - 1].text) else [i - 1]
+
+
+def _stream_candidate(episode: str, et: _EpisodeText, i: int, rank: int = 0) -> Candidate:
+    s = et.sentences[i]
+    return Candidate(
+        episode,
+        "transcript",
+        s.text,
+        s.start,
+        s.end,
+        s.speaker,
+        s.chapter,
+        "",
+        index=i,
+        turn=s.turn,
+        rank=rank,
+    )
 
 
 class Asker:
@@ -321,39 +361,32 @@ class Asker:
         out = list(cands.values())
         if not out:
             return [], {}, qvec
-        # The questions that a candidate replies to are embedded too (cached like the rest).
-        asked: dict[tuple[str, str, str, int], Candidate] = {}
+        # The questions a candidate replies to, and the sentence before it, are embedded too
+        # (stored at ingest; else embedded now and cached like the rest).
+        extra: dict[tuple[str, str, str, int], Candidate] = {}
         for c in out:
             if c.kind == "transcript":
                 et = texts[c.episode]
-                for j in et.asked.get(c.index, ()):
-                    s = et.sentences[j]
-                    q = Candidate(
-                        c.episode,
-                        "transcript",
-                        s.text,
-                        s.start,
-                        s.end,
-                        s.speaker,
-                        s.chapter,
-                        "",
-                        index=j,
-                        turn=s.turn,
-                    )
-                    asked.setdefault(q.key, q)
-        self._embed(out + list(asked.values()), texts)
+                for j in [*et.asked.get(c.index, ()), *_context_index(et, c.index)]:
+                    q = _stream_candidate(c.episode, et, j)
+                    extra.setdefault(q.key, q)
+        self._embed(out + list(extra.values()), texts)
         qtoks = question_tokens(question)
         for c in out:
             et = texts[c.episode]
             c.dense = float(c.vector @ qvec)
             c.coverage = _coverage(qtoks, set(tokenize(c.text)), et)
-            if c.kind == "transcript" and c.index in et.asked:
+            if c.kind != "transcript":
+                continue
+            if c.index in et.asked:
                 first = c.index == 0 or et.sentences[c.index - 1].turn != c.turn
                 sims = [
-                    float(asked[(c.episode, "transcript", "", j)].vector @ qvec)
+                    float(extra[(c.episode, "transcript", "", j)].vector @ qvec)
                     for j in et.asked[c.index]
                 ]
                 c.qa = max(sims) * (1.0 if first else 0.7)
+            for j in _context_index(et, c.index):
+                c.context = float(extra[(c.episode, "transcript", "", j)].vector @ qvec)
         missing = {e: _missing(qtoks, et) for e, et in texts.items()}
         return out, missing, qvec
 
@@ -372,10 +405,10 @@ class Asker:
                 episode=closest[0].episode if closest else None,
                 confidence=conf,
             )
-        best = cands[0]
-        pool = [
-            c for c in cands if c.episode == best.episode and c.score >= best.score - cfg.margin
-        ]
+        episode = _top(cands).episode  # the episode that discusses it; its best answers
+        mine = [c for c in cands if c.episode == episode]
+        best = mine[0]
+        pool = [c for c in mine if c.score >= best.score - cfg.margin]
         vecs = np.stack([c.vector for c in pool])
         picked = mmr(
             np.array([c.score for c in pool]),
@@ -390,6 +423,8 @@ class Asker:
             c = pool[i]
             if chosen and words + c.words > cfg.max_words:
                 continue
+            if len(group_runs([*chosen, c])) > cfg.max_citations:
+                continue  # a few moments, not a scatter of them
             chosen.append(c)
             words += c.words
         units = group_runs(chosen)
@@ -401,7 +436,7 @@ class Asker:
         mentions"."""
         seen: set[int] = set()
         out: list[Candidate] = []
-        for c in cands:
+        for c in sorted(cands, key=lambda c: (-c.support, c.episode, c.index)):
             if c.rank in seen:
                 continue
             seen.add(c.rank)
@@ -465,22 +500,9 @@ class Asker:
         hi = bisect.bisect_left(et.offsets, r.word_end)
         out = []
         for i in range(lo, hi):
-            s = et.sentences[i]
-            out.append(
-                Candidate(
-                    r.episode,
-                    "transcript",
-                    s.text,
-                    s.start,
-                    s.end,
-                    s.speaker,
-                    s.chapter,
-                    deep_link(r.episode, s.start),
-                    index=i,
-                    turn=s.turn,
-                    rank=rank,
-                )
-            )
+            c = _stream_candidate(r.episode, et, i, rank=rank)
+            c.link = deep_link(r.episode, c.start)
+            out.append(c)
         return out
 
     def _embed(self, cands: Sequence[Candidate], texts: dict[str, _EpisodeText]) -> None:
@@ -503,8 +525,9 @@ class Asker:
             c.vector = self._vectors[c.key]
 
 
-def score(c: Candidate, cfg: AskConfig) -> float:
-    """How well sentence ``c`` answers the question (its features, weighted by ``cfg``)."""
+def support(c: Candidate, cfg: AskConfig) -> float:
+    """How strongly sentence ``c`` shows the question is discussed (its features, weighted by
+    ``cfg``; the abstention threshold is calibrated on this)."""
     return (
         c.dense
         + cfg.lexical_weight * c.coverage
@@ -514,15 +537,36 @@ def score(c: Candidate, cfg: AskConfig) -> float:
     )
 
 
+def score(c: Candidate, cfg: AskConfig) -> float:
+    """How well sentence ``c`` answers the question: its own features, and its context (the
+    sentence before it in the turn) when that is more like the question than it is."""
+    return (
+        c.dense
+        + cfg.answer_lexical_weight * c.coverage
+        + cfg.answer_qa_weight * c.qa
+        + cfg.answer_rank_weight / (1 + c.rank)
+        + cfg.context_weight * max(0.0, c.context - c.dense)
+        - _shape_penalty(c)
+    )
+
+
+def _top(cands: Sequence[Candidate]) -> Candidate:
+    """The candidate that best shows the question is discussed."""
+    return min(cands, key=lambda c: (-c.support, c.episode, c.index))
+
+
 def rank(cands: list[Candidate], missing: dict[str, float], cfg: AskConfig) -> float:
-    """Score and sort ``cands`` (best first); the confidence that the question is discussed:
-    the best score less ``missing_weight`` x the share of the question absent from its episode."""
+    """Score and sort ``cands`` (best answer first); the confidence that the question is
+    discussed: the best support less ``missing_weight`` x the share of the question absent from
+    that sentence's episode."""
     if not cands:
         return 0.0
     for c in cands:
+        c.support = support(c, cfg)
         c.score = score(c, cfg)
     cands.sort(key=lambda c: (-c.score, c.episode, c.index))
-    return cands[0].score - cfg.missing_weight * missing.get(cands[0].episode, 0.0)
+    top = _top(cands)
+    return top.support - cfg.missing_weight * missing.get(top.episode, 0.0)
 
 
 def _coverage(qtoks: Sequence[str], toks: set[str], et: _EpisodeText) -> float:
