@@ -205,6 +205,8 @@ def _question_from_clause(clause: str) -> str | None:
 
 
 QUESTION_BONUS = 0.04  # a question asked in the moment is how a listener remembers it
+STATED_IDEA_MARGIN = 0.15  # a claim or question beats the keyphrase topic unless this much less
+# like the whole quote (keyphrases are picked for that likeness, so they start ahead)
 _QUESTION_TAIL_RE = re.compile(
     r"(?:,?\s+(?:or|right|is that right|is that fair|or something|or not|or what)[.…]*)+\?$",
     re.IGNORECASE,
@@ -218,9 +220,17 @@ _CLAIM_LEAD_RE = re.compile(
     r"^(?:(?:and|but|so|then|that|now|sorry|hypothesis \w+|i think|i guess|i feel like|"
     r"my guess is|the answer is|i mean|it seems like|it seems|basically|specifically|"
     r"essentially|in some sense|in practice|for example|the idea is|the point is|the claim is|"
-    r"the thing is|my sense is|the way i think about it is)\b[,:]?\s+)+",
+    r"the thing is|my sense is|the way i think about it is|(?:it )?turns out|i would say|"
+    r"to me|in my opinion|in my eyes)\b[,:]?\s+)+",
     re.IGNORECASE,
 )
+# "The final answer to the question is: X", "the way transformers work is that X": the claim is X.
+_FRAME_RE = re.compile(
+    r"^(?:the|my|one|our)\s+(?:[\w'-]+\s+){0,8}?(?:is|was)(?:\s+that\b|\s*:)\s*", re.IGNORECASE
+)
+# A long statement keeps its head when a relative or purpose clause follows it: "induction heads
+# are an interesting non-trivial circuit [that occur in all model scales]".
+_TAIL_RE = re.compile(r"\s+(?:that|who|whose|in order to|to get|such that|for which)\s+", re.I)
 _HEDGE_RE = re.compile(
     r"\b(?:just|really|kind of|sort of|pretty much|basically|actually|very|quite|somewhat|"
     r"fairly|probably)\s+",
@@ -255,6 +265,7 @@ def _short_question(sentence: str) -> str | None:
     if not sentence.endswith("?"):
         return None
     q = _QUESTION_TAIL_RE.sub("?", sentence).strip()
+    q = re.sub(r"\s+(?:e\.g\.|i\.e\.)(?=\s)", "", q, flags=re.I)
     q = re.sub(r"^(?:sorry|okay|so|and|but|right)\b[,.]?\s+", "", q, flags=re.I)
     if len(q.split()) > MAX_TITLE_WORDS:
         q = re.split(r"[,;:]\s+", q)[-1]
@@ -265,21 +276,93 @@ def _short_question(sentence: str) -> str | None:
 
 
 def _claims(sentence: str) -> list[str]:
-    """Short statements ``sentence`` makes: its clauses of 4 to ``MAX_TITLE_WORDS - 1`` words,
-    lead-ins ("So hypothesis two,") and hedges ("just", "kind of") removed, that stand alone."""
+    """Short statements ``sentence`` makes: its clauses of 4 to ``MAX_TITLE_WORDS - 1`` words
+    (a longer one cut before a relative or purpose clause), lead-ins ("So hypothesis two,", "the
+    way X works is that") and hedges ("just", "kind of") removed, that stand alone."""
     out = []
+    sentence = re.sub(r"\s+(?:e\.g\.|i\.e\.)(?=\s)", "", sentence, flags=re.I)
     for piece in _CLAUSE_SPLIT_RE.split(sentence.rstrip(".!?…")):
-        c = _HEDGE_RE.sub("", _CLAIM_LEAD_RE.sub("", piece.strip())).strip(" ,;:-\"'“”")
+        c = _CLAIM_LEAD_RE.sub("", piece.strip())
+        c = _CLAIM_LEAD_RE.sub("", _FRAME_RE.sub("", c))
+        c = _HEDGE_RE.sub("", c).strip(" ,;:-\"'“”")
+        if len(c.split()) > MAX_TITLE_WORDS - 1:
+            c = _TAIL_RE.split(c, maxsplit=1)[0]
+        if len(c.split()) > MAX_TITLE_WORDS - 1:
+            c = re.split(r"\s+and\s+", c, maxsplit=1)[0]  # the first of two joined claims
+        c = _head(c)
         words = c.split()
         if not 4 <= len(words) <= MAX_TITLE_WORDS - 1 or first_word(c) in _CLAIM_BAD_START:
             continue
         if words[-1].lower() in _SMALL_WORDS or words[-1].lower() in {"is", "are", "was", "that"}:
             continue  # cut off mid-phrase
+        if first_word(c).endswith("ing") or not _has_verb(words):
+            continue  # "preserving train loss", "up to about 13 billion parameters": no claim
         out.append(title_case(c[0].upper() + c[1:]))
     return out
 
 
+_PREPOSITIONS = frozenset(
+    """in on at from for with by about into over through between around after before during
+    without like""".split()  # noqa: SIM905
+)
+
+
+def _head(clause: str) -> str:
+    """A clause too long for a title cut before the last preposition or -ly adverb that leaves
+    at most ``MAX_TITLE_WORDS - 1`` words ("grokking is this mystery in deep learning [famously
+    found in this OpenAI paper]"); quote marks around its words dropped."""
+    words = [w.strip("\"'“”‘’") for w in clause.split()]
+    words = [w for w in words if w]
+    if len(words) <= MAX_TITLE_WORDS - 1:
+        return " ".join(words)
+    cuts = [
+        i
+        for i in range(4, MAX_TITLE_WORDS)
+        if words[i].lower() in _PREPOSITIONS
+        or (words[i].lower().endswith("ly") and len(words[i]) > 4)
+    ]
+    return " ".join(words[: cuts[-1]]) if cuts else " ".join(words)
+
+
+_AUX = frozenset(
+    """is are was were be been am has have had does do did can could will would should may might
+    must isn't aren't wasn't doesn't don't didn't can't won't""".split()  # noqa: SIM905
+)
+
+
+def _has_verb(words: list[str]) -> bool:
+    """Whether the words say something (a finite verb we can recognise without a parser)."""
+    for w in words:
+        low = w.lower().strip(".,;:!?\"'“”")
+        if low in _AUX or low in _COMMON_VERBS or re.search(r"'(?:s|re|ve|ll|d)$|n't$", low):
+            return True
+    return False
+
+
+_PRONOUN_END_RE = re.compile(r"\b(?:this|that|it)\?$", re.IGNORECASE)
+
+
+def _resolve_question(question: str, topic: str) -> str:
+    """A question that ends on "this"/"that"/"it" names what it asks about instead: "Can We
+    Somehow Automate This?" -> "Can We Somehow Automate Mechanistic Interpretability?" (the
+    moment's top keyphrase, when it is a phrase of two or more words the question lacks)."""
+    if len(topic.split()) < 2 or topic.lower() in question.lower():
+        return question
+    if not _PRONOUN_END_RE.search(question):
+        return question
+    return _PRONOUN_END_RE.sub(title_case(topic) + "?", question)
+
+
 _NAME_RE = re.compile(r"(?<![.!?]\s)\b[A-Z][A-Za-z0-9]*[A-Z0-9][A-Za-z0-9-]*\b|\b[A-Z][a-z]+\b")
+
+
+def _clean_phrase(phrase: str) -> str:
+    """A keyphrase as written, without the quote marks around its words ("deep learning'")."""
+    return " ".join(w.strip("\"'“”‘’") for w in phrase.split() if w.strip("\"'“”‘’"))
+
+
+def _stems(text: str) -> set[str]:
+    return {_stem(w) for w in re.findall(r"\w+", text.lower())}
 
 
 def first_word(text: str) -> str:
@@ -443,12 +526,13 @@ class LocalProvider:
             s = tidy_sentence(s)
             q = _short_question(s)
             if q:
-                questions.append(q)
+                questions.append(_resolve_question(q, _clean_phrase(top[0])) if top else q)
             for clause in re.split(r"(?<=[,;])\s+", s):
                 q = _question_from_clause(clause)
                 if q:
                     questions.append(q)
-            claims.extend(_claims(s))
+            if not s.endswith("?"):  # a question is a claim of nothing
+                claims.extend(_claims(s))
 
         def on_topic(c: str) -> bool:
             return bool(top_stems & {_stem(w) for w in re.findall(r"\w+", c)})
@@ -463,16 +547,29 @@ class LocalProvider:
         ranked = scores[:-1] + np.array([QUESTION_BONUS if c in asked else 0.0 for c in candidates])
         best = int(np.argmax(ranked))
         # A stated idea reads better than a bare topic; keep it unless clearly less on topic.
-        return candidates[best] if scores[best] >= scores[-1] - 0.1 else topic
+        return candidates[best] if scores[best] >= scores[-1] - STATED_IDEA_MARGIN else topic
 
     @staticmethod
     def _topic_title(phrases: list[tuple[str, float]], text: str) -> str:
         if not phrases:
             return title_case(_limit_words(tidy_sentence(text).rstrip("."), 6))
-        first = phrases[0][0]
+        first = _clean_phrase(phrases[0][0])
+        longer = next(
+            (
+                _clean_phrase(p)
+                for p, s in phrases[1:3]
+                if _stems(first) < _stems(p) and s >= 0.9 * phrases[0][1]
+            ),
+            None,
+        )
+        first = longer or first  # "deep learning" says more than "learning"
         for p, s in phrases[1:]:
-            overlap = set(p.lower().split()) & set(first.lower().split())
-            if not overlap and s >= 0.8 * phrases[0][1] and len((first + p).split()) <= 6:
+            p = _clean_phrase(p)
+            if (
+                not _stems(p) & _stems(first)
+                and s >= 0.8 * phrases[0][1]
+                and len((first + " " + p).split()) <= 6
+            ):
                 return title_case(f"{first} and {p}")
         return title_case(first)
 

@@ -18,7 +18,9 @@ from snips.ai import (
     LocalProvider,
     OpenAIProvider,
     SnipContext,
+    _claims,
     provider_from_env,
+    tidy_sentence,
 )
 from snips.capture import create_snip
 from snips.highlights import best_moments
@@ -169,3 +171,38 @@ def test_best_moments_of_episode_19_are_spread_and_do_not_overlap(ep19):
     assert len({m.chapter for m in moments}) == 5
     assert all(a.end <= b.start for a, b in itertools.pairwise(moments))
     assert all(20 <= m.end - m.start <= 90 for m in moments)
+
+
+# -- titles that state the idea -----------------------------------------------------------------
+
+
+def test_title_claims_drop_the_framing_and_keep_only_clauses_that_say_something():
+    framed = (
+        "But I think the way transformers seem to work in practice is that every layer is "
+        "incrementally updating the central residual stream."
+    )
+    assert _claims(tidy_sentence(framed)) == [
+        "Every Layer Is Incrementally Updating the Central Residual Stream"
+    ]
+    # No verb, or a participle phrase: a fragment, not a claim.
+    assert _claims("We found this in every transformer, up to about 13 billion parameters.") == []
+    assert _claims("It is transitioning, while preserving train loss on the held-out data.") == []
+    # A long claim keeps its head: before a relative clause, or the first of two joined claims.
+    assert _claims(
+        "Turns out that induction heads are an interesting non-trivial circuit that occur in "
+        "all model scales."
+    ) == ["Induction Heads Are an Interesting Non-trivial Circuit"]
+
+
+def test_a_question_ending_on_this_names_what_it_asks_about(ep19, embedder):
+    """Daniel asks whether mechanistic interpretability can be automated: "Can we somehow
+    automate this?" becomes a title that says what "this" is."""
+    snip = create_snip(ep19, 3309, provider=LocalProvider(embedder))
+    assert "automate this" in snip.quote.lower()
+    assert snip.title == "Can We Somehow Automate Mechanistic Interpretability?", snip.title
+
+
+def test_a_moment_that_states_an_idea_is_titled_by_it_not_by_keyphrases(ep19, embedder):
+    snip = create_snip(ep19, 1838, provider=LocalProvider(embedder))
+    assert "incrementally updating the central residual stream" in snip.quote
+    assert re.fullmatch(r"Every Layer Is .*Residual Stream", snip.title), snip.title
