@@ -2,9 +2,12 @@
 
 Ingests episode 19 from ../shared into a temporary data dir (no papers), starts ``streamlit run
 app.py`` on it, and times, in headless Chromium, how long each page takes from navigation until
-its main element is drawn. "Cold" is the first visit of each page in a new app process (each
-page gets its own process, so none benefits from another's caches); "warm" repeats the visit in
-a running app. Targets: cold first render <= 5 s, warm <= 5 s on 2 cores. Medians over --runs.
+its main element is drawn ("drawn"), and until the page's script run has finished ("done":
+everything the page draws on a visit is there). "Cold" is the first visit of each page in a new
+app process (each page gets its own process, so none benefits from another's caches; it is also
+the process's first request, a page other than Search for most); "warm" repeats the visit in a
+running app. Targets: cold first render <= 5 s, warm <= 5 s on 2 cores. Medians over --runs;
+the JSON also records the CPUs and the load average before and after (the box may be shared).
 
     python bench/bench_pages.py --runs 3 [--json bench/results/pages.json]
 """
@@ -12,7 +15,10 @@ a running app. Targets: cold first render <= 5 s, warm <= 5 s on 2 cores. Median
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import platform
 import statistics
 import sys
 import tempfile
@@ -38,14 +44,31 @@ PAGES = {
     "library": ("/library", ".st-key-pl_ep_axrp-19"),
     "snips": ("/snips", '[data-testid="stMain"] h1'),
     "demo: induction": ("/demo_induction", '[data-testid="stMain"] h1'),
+    "demo: grokking": ("/demo_grokking", '[data-testid="stMain"] h1'),
+    "demo: attention": ("/demo_attention", '[data-testid="stMain"] h1'),
 }
+# The app's root carries the script's run state (Streamlit sets it for its own e2e tests).
+RUN_DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 
-def _time_visit(page, url: str, ready: str) -> float:  # type: ignore[no-untyped-def]
+def _time_visit(page, url: str, ready: str) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """Seconds from navigation until ``ready`` is drawn, and until the script run is over."""
     started = time.monotonic()
     page.goto(url)
     page.locator(ready).first.wait_for(timeout=120_000)
-    return time.monotonic() - started
+    drawn = time.monotonic() - started
+    page.locator(RUN_DONE).wait_for(state="attached", timeout=120_000)
+    return drawn, time.monotonic() - started
+
+
+def _machine() -> dict:
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {"cpus": len(os.sched_getaffinity(0)), "cpu": cpu, "gpu": "none (CPU only)"}
 
 
 def main() -> int:
@@ -55,8 +78,9 @@ def main() -> int:
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
-    cold: dict[str, list[float]] = {p: [] for p in PAGES}
-    warm: dict[str, list[float]] = {p: [] for p in PAGES}
+    cold: dict[str, list[tuple[float, float]]] = {p: [] for p in PAGES}
+    warm: dict[str, list[tuple[float, float]]] = {p: [] for p in PAGES}
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp_, FixtureServer() as srv, sync_playwright() as pw:
         tmp = Path(tmp_)
         wav = write_silence_wav(tmp / "ep19.wav", 4 * 3600 + 15 * 60)
@@ -71,19 +95,35 @@ def main() -> int:
                     cold[name].append(_time_visit(page, base + path, ready))
                     warm[name].append(_time_visit(page, base + path, ready))
                     page.close()
-                took = f"cold {cold[name][-1]:.1f} s, warm {warm[name][-1]:.1f} s"
+                (cd, cf), (wd, wf) = cold[name][-1], warm[name][-1]
+                took = f"cold {cd:.1f} s (done {cf:.1f} s), warm {wd:.1f} s (done {wf:.1f} s)"
                 print(f"run {run + 1}: {name}: {took}", flush=True)
         browser.close()
+    load_after = os.getloadavg()
+
+    def med(xs: list[tuple[float, float]], i: int) -> float:
+        return round(statistics.median(x[i] for x in xs), 2)
+
     rows = {
-        n: {"cold_s": statistics.median(cold[n]), "warm_s": statistics.median(warm[n])}
+        n: {
+            "cold_s": med(cold[n], 0),
+            "cold_done_s": med(cold[n], 1),
+            "warm_s": med(warm[n], 0),
+            "warm_done_s": med(warm[n], 1),
+        }
         for n in PAGES
     }
-    print(f"\n{'page':<20} {'cold (median)':>14} {'warm (median)':>14}")
+    machine = {**_machine(), "load_before": load_before, "load_after": load_after}
+    print(f"\n{'page':<20} {'cold drawn / done (median)':>28} {'warm drawn / done (median)':>28}")
     for n, r in rows.items():
-        print(f"{n:<20} {r['cold_s']:>12.1f} s {r['warm_s']:>12.1f} s")
+        cold_s = f"{r['cold_s']:.1f} / {r['cold_done_s']:.1f} s"
+        warm_s = f"{r['warm_s']:.1f} / {r['warm_done_s']:.1f} s"
+        print(f"{n:<20} {cold_s:>28} {warm_s:>28}")
+    print(f"\n{machine}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"runs": args.runs, "pages": rows}, indent=1))
+        out = {"runs": args.runs, "machine": machine, "pages": rows}
+        args.json.write_text(json.dumps(out, indent=1))
     return 0
 
 

@@ -43,18 +43,10 @@ def demo_data(app_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 
 
 @pytest.fixture(scope="module")
-def app_url(demo_data: Path, browser):  # noqa: F811
+def app_url(demo_data: Path):
+    # No warm-up visit: the first request may be a demo page (tests/test_browser_cold_visit.py
+    # pins that a cold one opens without streamlit#9992's "Page not found").
     with streamlit_app(demo_data, demo_data.parent / "streamlit.log") as base:
-        # Warm the server on the default page: Streamlit shows a spurious "Page not found"
-        # dialog over the first page of a cold server that isn't the default one
-        # (streamlit/streamlit#9992).
-        ctx = browser.new_context(viewport=DESKTOP)
-        p = ctx.new_page()
-        p.goto(base + "/")
-        p.locator('[data-testid="stMain"]').wait_for(timeout=120_000)
-        p.wait_for_timeout(2000)
-        _wait_idle(p)
-        ctx.close()
         yield base
 
 
