@@ -57,6 +57,7 @@ st.caption(
         ep.podcast, ep.published, ep.duration, len(ep.chapters), ep.duration_estimated
     )
 )
+ui_library.clock_line(ep)
 if q:
     st.caption(f"Highlighting: {md_text(q)}")
 

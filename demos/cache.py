@@ -17,7 +17,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import torch
 from filelock import FileLock, Timeout
 
 from podlens.atomic import atomic_write_bytes, atomic_write_json
@@ -59,12 +58,16 @@ def run_lock(directory: Path, wait: float = 0.0) -> FileLock:
 
 def save_torch(path: Path, obj: Any) -> None:
     """``torch.save`` through an atomic write."""
+    import torch  # here, not at the top: pages that only hash a config need no torch (3 s)
+
     buf = io.BytesIO()
     torch.save(obj, buf)
     atomic_write_bytes(path, buf.getvalue())
 
 
 def load_torch(path: Path) -> Any:
+    import torch
+
     return torch.load(path, map_location="cpu", weights_only=False)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -45,18 +46,9 @@ def http_server():
 
 
 @pytest.fixture(scope="session")
-def app_data_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data dir with episode 19 ingested and indexed from ../shared (read-only for tests):
-    the index owner's ``ep19_data_dir`` when it exists, else one built here by the real
-    pipeline."""
-    try:
-        return Path(request.getfixturevalue("ep19_data_dir"))
-    except pytest.FixtureLookupError:
-        from tests.support.app_data import ingest_ep19
-
-        d = tmp_path_factory.mktemp("app-data")
-        ingest_ep19(d, EP19_FEED, EP19_MD)
-        return d
+def app_data_dir(ep19_data_dir: Path) -> Path:
+    """The app's episode-19 data dir: :func:`ep19_data_dir` (read-only for tests)."""
+    return ep19_data_dir
 
 
 # Long enough for the episode's ~3 h 53 min.
@@ -64,34 +56,32 @@ BROWSER_AUDIO_SECONDS = 4 * 3600 + 15 * 60
 
 
 @pytest.fixture(scope="session")
-def browser_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Episode 19 ingested once per session with its enclosure pointing at a silent WAV served
-    on 127.0.0.1 for the whole session (with HTTP Range: without it Chromium cannot seek).  Each
-    browser module runs its app on its own copy (snips and positions are written there)."""
-    from tests.support.app_data import feed_with_enclosure, ingest_ep19, write_silence_wav
-    from tests.support.httpserver import Route
-
-    tmp = tmp_path_factory.mktemp("browser-data")
-    wav = write_silence_wav(tmp / "ep19.wav", BROWSER_AUDIO_SECONDS)
-    with FixtureServer() as srv:
-        audio_url = srv.add("/audio/ep19.wav", Route(file=wav, content_type="audio/wav"))
-        feed = feed_with_enclosure(EP19_FEED, audio_url, tmp / "feed-19.xml")
-        ingest_ep19(tmp / "data", feed, EP19_MD)
-        yield tmp / "data"
+def browser_data_dir(ep19_data_dir: Path) -> Path:
+    """Episode 19 for the browser tests: :func:`ep19_data_dir`, whose enclosure is a silent WAV
+    served on 127.0.0.1 for the whole session.  Each browser module runs its app on its own copy
+    (snips and positions are written there)."""
+    return ep19_data_dir
 
 
 # -- the index's fixtures (owner: index) --------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
-def ep19_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data dir with episode 19 ingested (real feed + markdown from ../shared, no paper
-    fetching) and indexed, built once per session.  Treat it as read-only."""
-    from library.pipeline import ingest
+def ep19_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A data dir with episode 19 ingested (the shared feed and markdown, no paper fetching) and
+    indexed, built once per session; its enclosure is a silent WAV served on 127.0.0.1 with HTTP
+    Range for the whole session (without Range, Chromium cannot seek).  Treat it as read-only:
+    tests that write copy it."""
+    from tests.support.app_data import feed_with_enclosure, ingest_ep19, write_silence_wav
+    from tests.support.httpserver import Route
 
-    d = tmp_path_factory.mktemp("ep19-data")
-    ingest(feed=str(EP19_FEED), transcript=str(EP19_MD), episode=19, data_dir=d, no_papers=True)
-    return d
+    tmp = tmp_path_factory.mktemp("ep19-data")
+    wav = write_silence_wav(tmp / "ep19.wav", BROWSER_AUDIO_SECONDS)
+    with FixtureServer() as srv:
+        audio_url = srv.add("/audio/ep19.wav", Route(file=wav, content_type="audio/wav"))
+        feed = feed_with_enclosure(EP19_FEED, audio_url, tmp / "feed-19.xml")
+        ingest_ep19(tmp / "data", feed, EP19_MD)
+        yield tmp / "data"
 
 
 @pytest.fixture(scope="session")

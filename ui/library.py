@@ -47,8 +47,7 @@ def clock_badge(clock: str) -> str:
 
 
 def clock_notice(ep: Episode) -> None:
-    """On the episode page: say when its times are estimates, or that it has none, and offer to
-    put them on the audio's own clock (in the background; the page stays usable)."""
+    """On the episode page: say when its times are estimates, or that it has none."""
     if ep.clock == "none":
         st.info(NO_CLOCK_WHY, icon=":material/timer_off:")
     elif ep.clock == "approximate":
@@ -56,14 +55,32 @@ def clock_notice(ep: Episode) -> None:
             ":material/schedule: approximate times: the feed gives only the episode's length, "
             "so turns are spread evenly over it"
         )
+
+
+def clock_line(ep: Episode) -> None:
+    """One line under the episode's title: where its times come from, and for an episode whose
+    times are estimated but whose audio is at hand, **Align to the audio** (it runs in the
+    background; the page stays usable and redraws on the new clock when it is done)."""
     if ep.machine_transcript:
         st.caption(MACHINE_NOTE)
     elif ep.clock == "audio":
         st.caption(
             ":material/graphic_eq: aligned to the audio: every sentence starts where it is heard"
         )
-    elif ep.audio_url or align_run(ep.id) is not None:
-        _align_control(ep)
+    elif align_run(ep.id) is not None:
+        _align_progress(ep.id)
+    elif ep.audio_url and st.button(
+        "Align to the audio",
+        icon=":material/graphic_eq:",
+        type="tertiary",
+        key="pl_align",
+        help="Times are estimated from the text; hearing the audio places every sentence to "
+        "the second (minutes; the episode stays searchable meanwhile).",
+    ):
+        from ui import resources
+
+        start_align(ep.id, str(resources.current_data_dir()))
+        st.rerun()
 
 
 # What the aligner reports, as the listener reads it (library.pipeline.align_stored's stages).
@@ -123,23 +140,6 @@ def start_align(episode_id: str, data_dir: str) -> BackgroundRun:
     return start_job(f"align:{episode_id}", work)
 
 
-def _align_control(ep: Episode) -> None:
-    run = align_run(ep.id)
-    if run is None:
-        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
-            st.caption(
-                ":material/graphic_eq: times are estimated from the text; the audio can place "
-                "every sentence to the second"
-            )
-            if st.button("Align to the audio", icon=":material/graphic_eq:", key="pl_align"):
-                from ui import resources
-
-                start_align(ep.id, str(resources.current_data_dir()))
-                st.rerun()
-        return
-    _align_progress(ep.id)
-
-
 @st.fragment(run_every=1.0)
 def _align_progress(episode_id: str) -> None:
     """The running alignment's progress, redrawn every second without rerunning the page; when
@@ -149,12 +149,11 @@ def _align_progress(episode_id: str) -> None:
         return
     if not run.done:
         last = run.records[-1] if run.records else {"stage": "audio", "fraction": 0.0}
-        with st.status("Aligning to the audio…", expanded=True, state="running"):
-            st.progress(
-                float(last["fraction"]),
-                text=ALIGN_STAGES.get(last["stage"], "Aligning"),
-            )
-            st.caption("The episode stays searchable on its estimated times meanwhile.")
+        st.caption(
+            f":material/progress_activity: Aligning to the audio: "
+            f"{ALIGN_STAGES.get(last['stage'], 'aligning')} ({float(last['fraction']):.0%}); "
+            "the episode stays searchable on its estimated times meanwhile"
+        )
         return
     if run.error is not None:
         st.error(f"Could not align to the audio: {md_text(str(run.error))}")
