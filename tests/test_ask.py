@@ -281,3 +281,38 @@ def test_a_paper_passage_is_cited_in_its_words_linking_to_where_the_episode_brin
     cite = to_citation(1, cands[:1]).to_dict()
     assert (cite["kind"], cite["url"], cite["title"]) == ("paper", ref.url, ref.title)
     assert cite["start"] == round(first, 2) and cite["link"] == deep_link("axrp-19", first)
+
+
+def test_follow_up_questions_keep_the_episode_of_the_answer_as_context(monkeypatch, app_data_dir):
+    """After an answer from axrp-19, the next question is asked in axrp-19 (session state
+    ``pl_ask_episode``), and an abstention does not drop that context."""
+    import ask.answer as answer_mod
+    from ui.ask import CONTEXT_KEY
+
+    asked: list[tuple[str, str | None]] = []
+    real = answer_mod.Asker.ask
+
+    def spy(self, question, episode=None, **kw):
+        asked.append((question, episode))
+        return real(self, question, episode, **kw)
+
+    monkeypatch.setattr(answer_mod.Asker, "ask", spy)
+    at = _app(monkeypatch, app_data_dir, q=ANSWERABLE)
+    at.run()
+    assert not at.exception
+    assert asked == [(ANSWERABLE, None)]  # the first question: everywhere
+    assert at.session_state[CONTEXT_KEY] == "axrp-19"
+
+    follow_up = "What does an anti-induction head do?"
+    at.text_input(key="pl_q").input(follow_up)
+    next(b for b in at.button if b.label == "Search").click().run()
+    assert not at.exception
+    assert at.query_params["q"] == follow_up
+    assert asked[-1] == (follow_up, "axrp-19")  # asked in the answer's episode
+    assert any("**\\[1\\]**" in m.value for m in at.markdown)  # and answered there
+
+    at.text_input(key="pl_q").input(OFF_TOPIC)
+    next(b for b in at.button if b.label == "Search").click().run()
+    assert asked[-1] == (OFF_TOPIC, "axrp-19")
+    assert any(md_text(NOT_DISCUSSED) in m.value for m in at.markdown)
+    assert at.session_state[CONTEXT_KEY] == "axrp-19"  # not discussed: the context stays
