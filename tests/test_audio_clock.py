@@ -231,6 +231,8 @@ def test_the_episode_page_aligns_to_the_enclosure_in_the_background(
         assert not at.exception
         run = align_run(ep_id)
         assert run is not None
+        if not run.done:  # drawn as a progress bar while it runs
+            assert any(b.proto.text.startswith("Aligning to the audio") for b in at.get("progress"))
         run.join(timeout=300)  # the page was drawn without waiting for it
         at.run()
     assert not at.exception

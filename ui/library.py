@@ -149,10 +149,10 @@ def _align_progress(episode_id: str) -> None:
         return
     if not run.done:
         last = run.records[-1] if run.records else {"stage": "audio", "fraction": 0.0}
-        st.caption(
-            f":material/progress_activity: Aligning to the audio: "
-            f"{ALIGN_STAGES.get(last['stage'], 'aligning')} ({float(last['fraction']):.0%}); "
-            "the episode stays searchable on its estimated times meanwhile"
+        st.progress(
+            min(1.0, max(0.0, float(last["fraction"]))),
+            text=f"Aligning to the audio: {ALIGN_STAGES.get(last['stage'], 'aligning')} "
+            "(the episode stays searchable on its estimated times meanwhile)",
         )
         return
     if run.error is not None:
