@@ -30,6 +30,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.spoken_ep19 import error_stats, speak  # noqa: E402
 from index.evaluate import hit_offset, normalize_words  # noqa: E402
+from ingest.asr import word_error_rate  # noqa: E402
 from ingest.audio_align import norm_token  # noqa: E402
 from podlens.models import Episode  # noqa: E402
 
@@ -66,16 +67,6 @@ def child(wav: str, out: str) -> None:
             }
         )
     )
-
-
-def wer(ref: list[str], hyp: list[str]) -> float:
-    """Word error rate: word-level edit distance over the reference length."""
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        prev, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
-    return row[-1] / max(1, len(ref))
 
 
 def _episode(turns, duration: float, ep_id: str) -> Episode:  # type: ignore[no-untyped-def]
@@ -193,8 +184,8 @@ def main() -> None:
         "wall_s": round(wall, 1),
         "real_time_factor": round((got["hear_s"] + got["force_s"]) / speech.duration, 3),
         **got,
-        "wer_vs_all_speech": round(wer(said, hyp), 3),
-        "wer_vs_transcript": round(wer(written, hyp), 3),
+        "wer_vs_all_speech": round(word_error_rate(said, hyp), 3),
+        "wer_vs_transcript": round(word_error_rate(written, hyp), 3),
         "sentence_start_error": error_stats(time_err),
         "questions": len(questions),
         "search_by_time": quality,

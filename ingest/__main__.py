@@ -31,10 +31,12 @@ Every fetch reads these (see podlens/config.py):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import sys
 import warnings
+from collections.abc import Iterator
 
 from podlens.errors import PodlensError, cli_errors
 from podlens.timecode import fmt_time
@@ -177,30 +179,20 @@ def _references_line(ep) -> str:  # type: ignore[no-untyped-def]
 def _run_ingest(args: argparse.Namespace, feed: str, episode: str | None) -> int:
     from library.pipeline import ingest
 
-    bars = None
-    if not args.dry_run and not args.json and sys.stderr.isatty():
-        bars = _StageBars(sys.stderr)
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            ep = ingest(
-                feed=feed,
-                transcript=args.transcript,
-                episode=episode,
-                guid=getattr(args, "guid", None),
-                data_dir=args.data_dir,
-                dry_run=args.dry_run,
-                no_papers=args.no_papers,
-                progress=bars,
-                audio=args.audio,
-                align_audio_clock=args.align_audio,
-                transcribe=args.transcribe,
-            )
-        finally:
-            if bars is not None:
-                bars.close()
-    _print_warnings(caught)
+    with _reported(bars=not args.dry_run and not args.json) as bars:
+        ep = ingest(
+            feed=feed,
+            transcript=args.transcript,
+            episode=episode,
+            guid=getattr(args, "guid", None),
+            data_dir=args.data_dir,
+            dry_run=args.dry_run,
+            no_papers=args.no_papers,
+            progress=bars,
+            audio=args.audio,
+            align_audio_clock=args.align_audio,
+            transcribe=args.transcribe,
+        )
     if args.json:
         print(_dry_json(ep))
     else:
@@ -257,15 +249,8 @@ def _align_audio(argv: list[str]) -> int:
     args = p.parse_args(argv)
     from library.pipeline import align_stored
 
-    bars = _StageBars(sys.stderr) if not args.json and sys.stderr.isatty() else None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            ep = align_stored(args.episode, args.audio, args.data_dir, progress=bars)
-        finally:
-            if bars is not None:
-                bars.close()
-    _print_warnings(caught)
+    with _reported(bars=not args.json) as bars:
+        ep = align_stored(args.episode, args.audio, args.data_dir, progress=bars)
     if args.json:
         print(_dry_json(ep))
     else:
@@ -273,7 +258,18 @@ def _align_audio(argv: list[str]) -> int:
     return 0
 
 
-def _print_warnings(caught: list[warnings.WarningMessage]) -> None:
+@contextlib.contextmanager
+def _reported(bars: bool) -> Iterator[_StageBars | None]:
+    """The work inside, with a tqdm bar per stage on a terminal (when ``bars``), then each
+    warning it raised as an ``ingest: warning: ...`` line."""
+    shown = _StageBars(sys.stderr) if bars and sys.stderr.isatty() else None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield shown
+        finally:
+            if shown is not None:
+                shown.close()
     for w in caught:
         if issubclass(w.category, UserWarning):
             print(f"{PROG}: warning: {w.message}", file=sys.stderr)

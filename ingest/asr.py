@@ -232,3 +232,14 @@ def heard_turns(words: Sequence[Word], chapters: Sequence[Chapter] = ()) -> list
             turn.word_starts = [round(w.start, 3) for w in g]
         turns.append(turn)
     return turns
+
+
+def word_error_rate(reference: Sequence[str], heard: Sequence[str]) -> float:
+    """How well speech was heard: the word-level edit distance (substitutions, insertions,
+    deletions) from ``reference`` to ``heard``, over the reference's length."""
+    row = list(range(len(heard) + 1))
+    for i, r in enumerate(reference, 1):
+        prev, row[0] = row[0], i
+        for j, h in enumerate(heard, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
+    return row[-1] / max(1, len(reference))

@@ -80,14 +80,7 @@ def test_audio_of_other_speech_keeps_the_episode_on_its_old_clock_with_a_warning
     )
     rc, out, err = _ingest(
         capsys,
-        *(
-            "--feed",
-            str(_write_feed(tmp_path)),
-            "--episode",
-            "1",
-            "--transcript",
-            str(d / "t.md"),
-        ),
+        *_offline_item(d, tmp_path),
         *("--audio", str(other.path), "--dry-run", "--json"),
     )
     assert rc == 0, err
@@ -101,6 +94,12 @@ def _write_feed(tmp_path: Path) -> Path:
     return p
 
 
+def _offline_item(d: Path, tmp_path: Path) -> tuple[str, ...]:
+    """The ingest arguments for the spoken transcript's item in a feed whose enclosure is
+    nowhere (``--audio`` gives the audio)."""
+    return ("--feed", str(_write_feed(tmp_path)), "--episode", "1", "--transcript", str(d / "t.md"))
+
+
 def test_a_file_that_is_not_audio_is_a_one_line_error_and_nothing_is_written(
     spoken, tmp_path, capsys
 ):
@@ -110,14 +109,7 @@ def test_a_file_that_is_not_audio_is_a_one_line_error_and_nothing_is_written(
     data = tmp_path / "data"
     rc, out, err = _ingest(
         capsys,
-        *(
-            "--feed",
-            str(_write_feed(tmp_path)),
-            "--episode",
-            "1",
-            "--transcript",
-            str(d / "t.md"),
-        ),
+        *_offline_item(d, tmp_path),
         *("--audio", str(bogus), "--data-dir", str(data), "--no-papers"),
     )
     assert rc == 2 and out == ""

@@ -15,33 +15,19 @@ import shutil
 import pytest
 
 from ingest.__main__ import main as ingest_main
-from ingest.asr import Word, heard_turns
+from ingest.asr import Word, heard_turns, word_error_rate
 from ingest.audio_align import norm_token
 from ingest.transcript import parse_transcript
 from podlens.models import Chapter, Episode
 from podlens.sentences import split_sentences, turn_words
 from tests.support.httpserver import FixtureServer, Route
-from tests.support.speech import ESPEAK, feed_with_audio
-
-pytestmark = pytest.mark.skipif(
-    ESPEAK is None, reason="espeak-ng is not installed (make test-deps)"
-)
+from tests.support.speech import feed_with_audio
 
 
 def _run(capsys, *args: str) -> tuple[int, str, str]:
     rc = ingest_main(list(args))
     out = capsys.readouterr()
     return rc, out.out, out.err
-
-
-def _wer(ref: list[str], hyp: list[str]) -> float:
-    """Word error rate: word-level edit distance over the reference length."""
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        prev, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
-    return row[-1] / max(1, len(ref))
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +69,7 @@ def test_an_episode_without_a_transcript_is_transcribed_and_search_plays_the_mom
     fillers = {"um", "so", "you", "know", "like"}
     ref = [w for t in truth for w in map(norm_token, turn_words(t)) if w not in fillers]
     hyp = [w for t in ep.turns for w in map(norm_token, turn_words(t)) if w not in fillers]
-    assert _wer(ref, hyp) < 0.35
+    assert word_error_rate(ref, hyp) < 0.35
 
     sentences = [s for t in truth for s in split_sentences(t.text)]
     k = next(i for i, s in enumerate(sentences) if len(s.split()) >= 15 and i > 20)
