@@ -1,8 +1,8 @@
 """Episode 19's own text as speech whose true times are known, for the audio benchmarks.
 
-The first ``minutes`` of the episode's turns, spoken by espeak-ng (``tests/support/speech.py``)
-with what real podcast audio adds: an untranscribed intro, an ad every ~10 minutes, fillers every
-ninth sentence, three speaking rates and noise.
+The first ``minutes`` of the episode's turns, spoken by espeak-ng
+(:func:`tests.support.speech.speak_turns`) with what real podcast audio adds: an untranscribed
+intro, an ad every ~10 minutes, fillers every ninth sentence, three speaking rates and noise.
 """
 
 from __future__ import annotations
@@ -14,26 +14,17 @@ from pathlib import Path
 
 from bench.ep19 import EP19_MD
 from ingest.transcript import parse_transcript
-from podlens.models import Turn
-from podlens.sentences import split_sentences
-from tests.support.speech import AD, FILLERS, Speech, synthesise
+from tests.support.speech import SpokenTranscript, speak_turns
 
 INTRO = "Hello and welcome to the show. This episode is brought to you by Acme."
 WPM = 175  # the middle of the three rates: how much text fills the minutes asked for
 
 
 @dataclass
-class Stretch:
-    """The spoken stretch: its markdown transcript, turns, sentences and the speech."""
+class Stretch(SpokenTranscript):
+    """The spoken stretch, and the seconds it took to synthesise."""
 
-    md: Path
-    turns: list[Turn]
-    sentences: list[str]
-    first_of_turn: list[int]  # index of each turn's first sentence
-    words_before: list[int]  # per sentence, the transcript words before it
-    inserts: dict[int, str]  # untranscribed speech said just before sentence i
-    speech: Speech
-    seconds: float  # to synthesise
+    seconds: float = 0.0
 
     @property
     def spoken_words(self) -> list[str]:
@@ -54,41 +45,14 @@ def speak(minutes: float, work: Path) -> Stretch:
         n += len(t.text.split())
         if n >= minutes * WPM:
             break
-    md = work / "t.md"
-    body = "\n\n".join(f"**{t.speaker}:** {t.text}" for t in chosen)
-    md.write_text('---\ntitle: "Spoken"\n---\n\n## Part\n\n' + body + "\n", "utf-8")
-    turns = parse_transcript(md.read_text(encoding="utf-8"), "b").to_turns()
-    sentences, first_of_turn, words_before = [], [], []
-    n = 0
-    for t in turns:
-        first_of_turn.append(len(sentences))
-        for s in split_sentences(t.text):
-            sentences.append(s)
-            words_before.append(n)
-            n += len(s.split())
-    every_ad = max(1, round(len(sentences) / max(1.0, minutes / 10)))
-    inserts = {i: FILLERS for i in range(5, len(sentences), 9)}
-    inserts.update({i: AD for i in range(every_ad, len(sentences), every_ad)})
+
+    def ads_at(n_sentences: int) -> range:
+        every = max(1, round(n_sentences / max(1.0, minutes / 10)))
+        return range(every, n_sentences, every)
+
     t0 = time.perf_counter()
-    speech = synthesise(
-        sentences,
-        work / "speech.wav",
-        turn_breaks=set(first_of_turn[1:]),
-        intro=INTRO,
-        inserts=inserts,
-        rates=(160, 195, 175),
-        noise=0.01,
-    )
-    return Stretch(
-        md,
-        turns,
-        sentences,
-        first_of_turn,
-        words_before,
-        inserts,
-        speech,
-        time.perf_counter() - t0,
-    )
+    spoken = speak_turns(chosen, work, title="Spoken", intro=INTRO, ads_at=ads_at, wav="speech.wav")
+    return Stretch(**vars(spoken), seconds=time.perf_counter() - t0)
 
 
 def error_stats(errs: list[float]) -> dict[str, float]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path
 
@@ -201,7 +201,7 @@ def force_align(
             starts[i], source[i] = t, "forced"
         _between(starts, ends, source, c)
     report("force", 1.0)
-    return AudioAlignment(starts, ends, source, al.unsure)
+    return replace(al, starts=starts, ends=ends, source=source)
 
 
 def _between(starts: list[float], ends: list[float], source: list[str], c: Chunk) -> None:

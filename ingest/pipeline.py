@@ -172,12 +172,7 @@ def episode_by_ear(
     report = progress or no_progress
     if not item.audio_url:
         raise PodlensError(f"feed item {item.title!r} has no transcript and no audio to hear")
-    work = Path(work_dir)
-    report("audio", 0.0)
-    path = fetch_audio(item.audio_url, work / "audio", public_only=True)
-    duration = audio_duration(path)
-    report("audio", 1.0)
-    words = hear(path, work / "asr", progress=report)
+    path, duration, words = _hear(item.audio_url, work_dir, public_only=True, report=report)
     if not words:
         raise PodlensError(f"audio {item.audio_url}: no speech was heard in it")
     heard = AudioAlignment([w.start for w in words], [w.end for w in words], ["heard"] * len(words))
@@ -187,6 +182,19 @@ def episode_by_ear(
     ]
     turns = heard_turns(words, item.chapters)
     return _episode(item, turns, duration, "audio", machine_transcript=True)
+
+
+def _hear(
+    src: str, work_dir: str | os.PathLike[str], *, public_only: bool, report: Progress
+) -> tuple[Path, float, list[Word]]:
+    """The audio at ``src`` fetched into ``work_dir/audio`` (kept), its length, and every word
+    heard in it (kept in ``work_dir/asr``, so a stopped run resumes): stages "audio", "hear"."""
+    work = Path(work_dir)
+    report("audio", 0.0)
+    path = fetch_audio(src, work / "audio", public_only=public_only)
+    duration = audio_duration(path)
+    report("audio", 1.0)
+    return path, duration, hear(path, work / "asr", progress=report)
 
 
 def add_references(
@@ -225,15 +233,10 @@ def align_audio(
     :data:`~ingest.audio_align.MIN_MATCHED` of its words heard) leaves the episode on its old
     clock, with a warning; so does an unsure stretch, in its own place only."""
     report = progress or no_progress
-    work = Path(work_dir)
     src = audio or episode.audio_url
     if not src:
         raise PodlensError(f"episode {episode.id}: no audio to align (no enclosure; pass --audio)")
-    report("audio", 0.0)
-    path = fetch_audio(src, work / "audio", public_only=audio is None)
-    duration = audio_duration(path)
-    report("audio", 1.0)
-    words = hear(path, work / "asr", progress=report)
+    path, duration, words = _hear(src, work_dir, public_only=audio is None, report=report)
     report("align-audio", 0.0)
     al = align_to_audio(episode.turns, words, duration)
     report("align-audio", 1.0)

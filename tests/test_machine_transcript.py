@@ -141,7 +141,7 @@ def test_the_library_page_adds_a_feed_and_transcribes_it_in_the_background(
     from streamlit.testing.v1 import AppTest
 
     from tests.conftest import REPO
-    from ui.library import job
+    from ui.jobs import job
 
     data = tmp_path / "data"
     shutil.copytree(heard, data / "asr")  # what Whisper hears: nothing is heard again

@@ -7,7 +7,6 @@ and a finished configuration is read from the cache on disk at once.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +20,7 @@ from podlens.errors import PodlensError
 from podlens.jobs import BackgroundRun
 from podlens.timecode import fmt_time
 from ui import resources
+from ui.jobs import job, start_job
 from ui.render import md_app_link, md_text
 
 # Where each demo of ``demos.links.DEMOS`` lives in the app (``app.py`` lists these pages).
@@ -31,26 +31,18 @@ DEMO_PAGES = {
 }
 
 
-@st.cache_resource
-def _runs() -> tuple[dict[str, BackgroundRun], threading.Lock]:
-    return {}, threading.Lock()
+def _key(demo: str, cfg: Any) -> str:
+    return f"{demo}/{config_hash(demo, cfg)}"
 
 
 def run_for(demo: str, cfg: Any) -> BackgroundRun | None:
     """The live or last run of ``cfg`` in this server process, if any."""
-    runs, _ = _runs()
-    return runs.get(f"{demo}/{config_hash(demo, cfg)}")
+    return job(_key(demo, cfg))
 
 
 def start_run(demo: str, cfg: Any, fn: Callable[..., Any]) -> BackgroundRun:
     """Start ``fn(on_record=, stop=)`` for ``cfg`` unless a run of it is already going."""
-    runs, lock = _runs()
-    key = f"{demo}/{config_hash(demo, cfg)}"
-    with lock:
-        run = runs.get(key)
-        if run is None or run.done:
-            run = runs[key] = BackgroundRun(fn, name=demo)
-    return run
+    return start_job(_key(demo, cfg), fn, name=demo)
 
 
 def run_controls(run: BackgroundRun, total: int, step_key: str = "step") -> None:

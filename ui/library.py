@@ -6,7 +6,6 @@ work is :func:`library.feeds.ingest_feeds` and :func:`library.pipeline.align_sto
 from __future__ import annotations
 
 import tempfile
-import threading
 import warnings
 from collections import defaultdict
 from dataclasses import asdict
@@ -19,6 +18,7 @@ from index.store import EpisodeSummary
 from podlens.errors import PodlensError
 from podlens.jobs import BackgroundRun
 from podlens.models import Episode
+from ui.jobs import job, start_job
 from ui.render import md_text
 
 # How each clock is named to the listener (podlens.models.CLOCKS), with why it matters.
@@ -94,29 +94,6 @@ ALIGN_STAGES = {
     "embed": "Updating the search index",
     "store": "Saving",
 }
-
-
-@st.cache_resource
-def _jobs() -> tuple[dict[str, BackgroundRun], threading.Lock]:
-    """The library's long jobs in this server process, by key: aligning an episode
-    (``align:<id>``), adding feeds (``library``).  Every session sees the same ones."""
-    return {}, threading.Lock()
-
-
-def job(key: str) -> BackgroundRun | None:
-    """The job ``key``, running or finished, if one was started in this server."""
-    runs, _ = _jobs()
-    return runs.get(key)
-
-
-def start_job(key: str, work) -> BackgroundRun:  # type: ignore[no-untyped-def]
-    """Run ``work(on_record=, stop=)`` in the background as ``key``, unless it is running."""
-    runs, lock = _jobs()
-    with lock:
-        run = runs.get(key)
-        if run is None or run.done:
-            run = runs[key] = BackgroundRun(work, name=key)
-    return run
 
 
 def align_run(episode_id: str) -> BackgroundRun | None:

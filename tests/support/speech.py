@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import tempfile
 import wave
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,35 +110,72 @@ FILLERS = "Um, so, you know, like,"
 EXOTIC = "We trained it with AdamW in TransformerLens, using a SoLU layer."
 
 
-def spoken_episode(transcript_md: Path, d: Path) -> tuple[Speech, list[int]]:
-    """Write ``d/t.md`` (a markdown transcript of the stretch) and ``d/a.wav`` (its speech);
-    the speech with the true start of every sentence, and the index of each turn's first
-    sentence."""
+@dataclass
+class SpokenTranscript:
+    """A markdown transcript and its speech: the turns and sentences as ingest reads them back,
+    the index of each turn's first sentence, the transcript words before each sentence, and
+    the untranscribed speech said just before sentence i."""
+
+    md: Path
+    turns: list
+    sentences: list[str]
+    first_of_turn: list[int]
+    words_before: list[int]
+    inserts: dict[int, str]
+    speech: Speech
+
+
+def speak_turns(
+    turns: list,
+    d: Path,
+    *,
+    title: str,
+    intro: str,
+    ads_at: Callable[[int], Iterable[int]],
+    wav: str = "a.wav",
+) -> SpokenTranscript:
+    """Write ``turns`` as the markdown transcript ``d/t.md`` and speak it into ``d/<wav>`` with
+    what real podcast audio adds: ``intro``, fillers before every ninth sentence, :data:`AD`
+    before the sentences ``ads_at(number of sentences)``, three speaking rates and noise."""
     from ingest.transcript import parse_transcript
     from podlens.sentences import split_sentences
 
-    turns = parse_transcript(transcript_md.read_text(encoding="utf-8"), "ep19").to_turns()
-    turns = turns[FIRST_TURN : FIRST_TURN + TURNS]
-    turns[3].text = EXOTIC + " " + turns[3].text
-    md = "## Part one\n\n" + "\n\n".join(f"**{t.speaker}:** {t.text}" for t in turns) + "\n"
-    (d / "t.md").write_text('---\ntitle: "1 - Aligned"\n---\n\n' + md, encoding="utf-8")
-    mine = parse_transcript((d / "t.md").read_text(encoding="utf-8"), "t").to_turns()
-    sentences, first_of_turn = [], []
+    md = d / "t.md"
+    body = "\n\n".join(f"**{t.speaker}:** {t.text}" for t in turns)
+    md.write_text(f'---\ntitle: "{title}"\n---\n\n## Part one\n\n{body}\n', encoding="utf-8")
+    mine = parse_transcript(md.read_text(encoding="utf-8"), "t").to_turns()
+    sentences, first_of_turn, words_before, n = [], [], [], 0
     for t in mine:
         first_of_turn.append(len(sentences))
-        sentences.extend(split_sentences(t.text))
+        for sentence in split_sentences(t.text):
+            sentences.append(sentence)
+            words_before.append(n)
+            n += len(sentence.split())
     inserts = {i: FILLERS for i in range(5, len(sentences), 9)}
-    inserts[len(sentences) // 2] = AD
+    inserts.update({i: AD for i in ads_at(len(sentences))})
     speech = synthesise(
         sentences,
-        d / "a.wav",
+        d / wav,
         turn_breaks=set(first_of_turn[1:]),
-        intro=INTRO,
+        intro=intro,
         inserts=inserts,
         rates=(160, 195, 175),
         noise=0.01,
     )
-    return speech, first_of_turn
+    return SpokenTranscript(md, mine, sentences, first_of_turn, words_before, inserts, speech)
+
+
+def spoken_episode(transcript_md: Path, d: Path) -> tuple[Speech, list[int]]:
+    """Write ``d/t.md`` (a markdown transcript of the stretch, one ad in its middle) and
+    ``d/a.wav`` (its speech); the speech with the true start of every sentence, and the index
+    of each turn's first sentence."""
+    from ingest.transcript import parse_transcript
+
+    turns = parse_transcript(transcript_md.read_text(encoding="utf-8"), "ep19").to_turns()
+    turns = turns[FIRST_TURN : FIRST_TURN + TURNS]
+    turns[3].text = EXOTIC + " " + turns[3].text
+    spoken = speak_turns(turns, d, title="1 - Aligned", intro=INTRO, ads_at=lambda n: [n // 2])
+    return spoken.speech, spoken.first_of_turn
 
 
 def feed_with_audio(audio_url: str) -> str:
