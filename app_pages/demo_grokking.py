@@ -37,14 +37,19 @@ preset = (
     or "fast"
 )
 limits = grokking.app_limits(preset)
+# Steps on a log axis show the fast run's early memorisation; the paper's run is plotted, as in
+# the paper, on a linear one, where its three phases (memorise, form the circuit, clean up) are
+# each as wide as they last.
+LOG_X = preset != "paper"
 if preset == "paper":
     cfg = grokking.PRESETS["paper"]
     st.caption(
         f"The paper's run: p = {cfg.p:d}, {cfg.frac_train:.0%} of the pairs, full batch, AdamW lr "
         f"{cfg.lr:g}, weight decay {cfg.weight_decay:g}, d_model {cfg.d_model:d}, {cfg.n_heads:d} "
-        f"heads, d_mlp {cfg.d_mlp:d}, {cfg.n_epochs:,} epochs. It trains in the background (leave "
-        "the page and come back); Stop saves it, and it resumes where it stopped, even after "
-        "the app restarts."
+        f"heads, d_mlp {cfg.d_mlp:d}; it stops {cfg.stop_after_grok or 0:,} epochs after test "
+        f"accuracy reaches {grokking.GENERALISED_ACC:.0%} (at most {cfg.n_epochs:,}). It trains in "
+        "the background (leave the page and come back); Stop saves it, and it resumes where it "
+        "stopped, even after the app restarts."
     )
 else:
     base = grokking.PRESETS["fast"]
@@ -75,6 +80,7 @@ def curves(records: list[dict], marks: dict[int, str] | None = None) -> None:
             records,
             {"train_loss": "train", "test_loss": "test"},
             y_title="loss",
+            log_x=LOG_X,
             title="Loss",
             steps=marks,
         )
@@ -83,6 +89,7 @@ def curves(records: list[dict], marks: dict[int, str] | None = None) -> None:
             records,
             {"train_acc": "train", "test_acc": "test"},
             y_title="accuracy",
+            log_x=LOG_X,
             log_y=False,
             y_domain=(0, 1),
             title="Accuracy",
@@ -105,6 +112,7 @@ def measures(records: list[dict], marks: dict[int, str] | None = None) -> None:
             "excluded_loss": "excluded (key frequencies removed)",
         },
         y_title="loss",
+        log_x=LOG_X,
         title="Progress measures, live",
         steps=marks,
     )
@@ -171,9 +179,17 @@ marks = {s: label for s, label in ((mem, "memorised"), (gen, "generalised")) if 
 curves(result["records"], marks)
 
 st.subheader("Fourier analysis of the embedding")
+clusters = result.get("neuron_clusters") or {}  # results saved before it was recorded lack it
+how = (
+    " — the frequencies the MLP neurons cluster on (neurons each: "
+    + ", ".join(f"{k}: {n}" for k, n in clusters.items())
+    + ")"
+    if clusters
+    else ""
+)
 st.caption(
     f"Norm of W_E per frequency k (cos and sin of 2πk·a/{cfg.p:d}). Key frequencies: "
-    f"**{md_text(', '.join(map(str, result['key_frequencies'])))}**."
+    f"**{md_text(', '.join(map(str, result['key_frequencies'])))}**{md_text(how)}."
 )
 ud.frequency_bars(result["frequency_norms"], result["key_frequencies"])
 
@@ -194,6 +210,7 @@ with a:
             "excluded_loss": "excluded (key frequencies removed)",
         },
         y_title="loss",
+        log_x=LOG_X,
         title="Losses",
         steps=marks,
     )
@@ -202,6 +219,7 @@ with b:
         pm,
         {"gini_W_E": "Gini W_E", "gini_W_L": "Gini W_L"},
         y_title="Gini",
+        log_x=LOG_X,
         log_y=False,
         title="Sparsity in the Fourier basis",
         steps=marks,
@@ -210,6 +228,7 @@ with b:
         pm,
         {"sum_sq_weights": "Σ w²"},
         y_title="sum of squared weights",
+        log_x=LOG_X,
         log_y=False,
         height=160,
         title="Total weight (weight decay shrinks it)",

@@ -144,6 +144,47 @@ def key_frequencies(freq_norms: torch.Tensor, ratio: float = 0.1, max_keys: int 
     return sorted(keep[:max_keys])
 
 
+def neuron_frequency_fractions(acts: torch.Tensor, p: int) -> torch.Tensor:
+    """How much of each neuron's variance each frequency explains.
+
+    acts: [p, p, n] a neuron's activation for every input (a, b). Each neuron's [p, p] table is
+    taken to the 2D Fourier basis (over a and over b); frequency k explains the terms built from
+    the constant, cos k and sin k of a and b (the constant-constant term, the mean, removed).
+    Returns [(p-1)/2, n] fractions in [0, 1]; row i is frequency i + 1.
+    """
+    if acts.dim() != 3 or acts.shape[:2] != (p, p):
+        raise ValueError(f"acts must be [p, p, n] with p = {p}, got {list(acts.shape)}")
+    basis, _ = fourier_basis(p)
+    coeffs = torch.einsum("ia,jb,abn->ijn", basis, basis, acts.to(torch.float64)) ** 2
+    coeffs[0, 0] = 0.0
+    total = coeffs.sum((0, 1)).clamp_min(1e-30)
+    rows = []
+    for k in range(1, p // 2 + 1):
+        idx = torch.tensor([0, 2 * k - 1, 2 * k])
+        rows.append(coeffs[idx][:, idx].sum((0, 1)) / total)
+    return torch.stack(rows)
+
+
+def neuron_clusters(
+    fractions: torch.Tensor, explained: float = 0.85, min_share: float = 0.01
+) -> dict[int, int]:
+    """Key frequencies as the paper finds them: Nanda et al. 2023 see the MLP neurons of a
+    grokked model cluster, each well explained by a single frequency. Returns frequency -> how
+    many neurons it explains at least ``explained`` of the variance of. A frequency counts when
+    its neurons are at least ``min_share`` of all, so one stray neuron adds no key frequency.
+
+    fractions: [(p-1)/2, n] from :func:`neuron_frequency_fractions`. Largest cluster first.
+    """
+    best = fractions.max(0)
+    counts: dict[int, int] = {}
+    for freq, frac in zip(best.indices.tolist(), best.values.tolist(), strict=True):
+        if frac >= explained:
+            counts[freq + 1] = counts.get(freq + 1, 0) + 1
+    least = max(1, math.ceil(min_share * fractions.shape[1]))
+    kept = {k: c for k, c in counts.items() if c >= least}
+    return dict(sorted(kept.items(), key=lambda kc: (-kc[1], kc[0])))
+
+
 def gini(x: torch.Tensor) -> float:
     """Gini coefficient of non-negative values: 0 when all equal, (n-1)/n when one holds all."""
     v = torch.sort(x.flatten().to(torch.float64).abs()).values

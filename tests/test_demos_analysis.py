@@ -143,3 +143,24 @@ def test_score_history_tracks_the_best_head_per_layer_at_each_evaluation():
         {"step": 0, "ind_first": 0.1, "ind_last": 0.2, "prev_first": 0.3},
         {"step": 50, "ind_first": 0.1, "ind_last": 0.9, "prev_first": 0.8},
     ]
+
+
+def test_neuron_clusters_name_the_frequencies_the_neurons_are_built_from():
+    # Neurons that are cos(w_k (a + b) + phase) for k in {3, 7} (plus noise) cluster on
+    # 3 and 7; a lone neuron on another frequency and noise-only neurons add no key frequency.
+    p, gen = 23, torch.Generator().manual_seed(0)
+    a = torch.arange(p, dtype=torch.float64)[:, None]
+    b = torch.arange(p, dtype=torch.float64)[None, :]
+    neurons = []
+    for k, n in ((3, 40), (7, 25), (5, 1)):
+        for _ in range(n):
+            phase = float(torch.rand(1, generator=gen)) * 2 * math.pi
+            neurons.append(torch.cos(2 * math.pi * k * (a + b) / p + phase))
+    neurons += [torch.randn(p, p, generator=gen, dtype=torch.float64) for _ in range(34)]
+    acts = torch.stack(neurons, -1) + 0.05 * torch.randn(p, p, 100, generator=gen)
+    fractions = analysis.neuron_frequency_fractions(acts, p)
+    assert fractions.shape == (p // 2, 100)
+    assert float(fractions[2, 0]) > 0.95 and float(fractions[:, 0].sum()) <= 1.0 + 1e-9
+    assert analysis.neuron_clusters(fractions, min_share=0.02) == {3: 40, 7: 25}
+    with pytest.raises(ValueError):
+        analysis.neuron_frequency_fractions(acts[:, :5], p)

@@ -94,6 +94,29 @@ def test_frequency_contributions_reject_a_wrong_shape_or_answer():
         analysis.frequency_contributions(torch.zeros(17), 17, 17, [1])
 
 
+def test_grokking_trains_on_the_logits_at_equals_exactly_as_the_full_forward_gives_them():
+    # last_logits cuts the residual stream to "=" after the attention (the MLP and unembedding
+    # run on one position): the logits and every weight's gradient must be the full model's.
+    cfg = grokking.make_config("fast", p=17, d_model=32, d_mlp=64)
+    model = grokking.make_model(cfg)
+    data = grokking.make_dataset(cfg)
+
+    def grads(logits_fn):
+        model.zero_grad(set_to_none=True)
+        loss = analysis.cross_entropy_f64(logits_fn(data.tokens), data.labels)
+        loss.backward()
+        return {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+
+    cut = grads(lambda x: grokking.last_logits(model, x))
+    full = grads(lambda x: model(x)[:, -1])
+    assert set(cut) == set(full) and "blocks.0.mlp.W_in" in cut
+    for name in full:
+        assert torch.allclose(cut[name], full[name], atol=1e-6), name
+    with torch.no_grad():
+        assert torch.allclose(grokking.last_logits(model, data.tokens), model(data.tokens)[:, -1])
+    assert not model.hook_dict["blocks.0.hook_resid_mid"].fwd_hooks  # the hook is gone after
+
+
 # -- typed sequences --------------------------------------------------------------------------
 
 

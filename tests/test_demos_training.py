@@ -43,6 +43,9 @@ def test_grokking_fast_preset_generalises_long_after_memorising(grok_fast):
     at_memorised = next(x for x in r["records"] if x["step"] == r["memorised_step"])
     assert at_memorised["test_acc"] < 0.5  # memorised, not yet general
     assert 1 <= len(r["key_frequencies"]) <= 6
+    # the key frequencies are the ones the MLP neurons cluster on, as in the paper
+    assert sorted(int(k) for k in r["neuron_clusters"]) == r["key_frequencies"]
+    assert min(r["neuron_clusters"].values()) >= 0.01 * grokking.PRESETS["fast"].d_mlp
 
 
 def test_grokking_progress_measures_show_the_circuit_forming(grok_fast):
