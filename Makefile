@@ -54,7 +54,7 @@ run: setup
 		  $(PY) -m ingest --feed ../shared/axrp/feed-episode-19.xml --transcript $(SHARED_EP19) \
 		    --episode 19 --no-papers; } || \
 		echo "podlens: could not fetch AXRP 19 (offline?); starting the app anyway - its home page can ingest later."
-	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true
+	$(PY) -m streamlit run serve.py --server.port $(PORT) --server.headless true
 
 # Programs the tests drive, from Debian: Chromium for the browser tests, espeak-ng (GPL-3, run as
 # a separate program, tests and bench only) to speak text whose true times are known for the

@@ -1,8 +1,9 @@
 """Podlens — ask a podcast a question, hear the answer.
 
-``streamlit run app.py``. Pages live in ``app_pages/`` (one file each); shared Streamlit pieces
-in ``ui/``. The URL carries the state: ``/?episode=axrp-19&t=7182`` opens that moment,
-``/?q=...`` a search. Other features add their page with one line in ``PAGES`` below.
+``streamlit run serve.py`` (``make run``) serves it warm; ``streamlit run app.py`` also works.
+Pages live in ``app_pages/`` (one file each); shared Streamlit pieces in ``ui/``. The URL carries
+the state: ``/?episode=axrp-19&t=7182`` opens that moment, ``/?q=...`` a search.
+Other features add their page with one line in ``PAGES`` below.
 """
 
 from __future__ import annotations

@@ -1,15 +1,19 @@
 """Page render times in a real browser: cold (a fresh app process, first visit) and warm.
 
-Ingests episode 19 from ../shared into a temporary data dir (no papers), starts ``streamlit run
-app.py`` on it, and times, in headless Chromium, how long each page takes from navigation until
-its main element is drawn ("drawn"), and until the page's script run has finished ("done":
-everything the page draws on a visit is there). "Cold" is the first visit of each page in a new
-app process (each page gets its own process, so none benefits from another's caches; it is also
-the process's first request, a page other than Search for most); "warm" repeats the visit in a
-running app. Targets: cold first render <= 5 s, warm <= 5 s on 2 cores. Medians over --runs;
-the JSON also records the CPUs and the load average before and after (the box may be shared).
+Ingests episode 19 from ../shared into a temporary data dir (no papers), starts the app on it
+(``streamlit run serve.py``, as ``make run`` does, and for comparison ``streamlit run app.py``,
+which skips the server's warm-up), and times, in headless Chromium, how long each page takes
+from navigation until its main element is drawn ("drawn"), and until the page's script run has
+finished ("done": everything the page draws on a visit is there). "Cold" is the first visit of
+each page in a new app process (each page gets its own process, so none benefits from another's
+caches; it is also the process's first request, a page other than Search for most); "warm"
+repeats the visit in a running app. "Start" is the launch until the server answers its health
+check (``serve.py`` loads the heavy modules and the search model in that time). Targets: cold
+first render <= 5 s, warm <= 5 s on 2 cores. Medians over --runs; the two entry points take
+turns page by page, so load from other processes hits both alike; the JSON also records the
+CPUs and the load average before and after (the box may be shared).
 
-    python bench/bench_pages.py --runs 3 [--json bench/results/pages.json]
+    python bench/bench_pages.py --runs 3 [--entries serve.py,app.py] [--json out.json]
 """
 
 from __future__ import annotations
@@ -75,11 +79,15 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--entries", default="serve.py,app.py", help="scripts to serve, compared")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
-    cold: dict[str, list[tuple[float, float]]] = {p: [] for p in PAGES}
-    warm: dict[str, list[tuple[float, float]]] = {p: [] for p in PAGES}
+    entries = args.entries.split(",")
+    runs = [(e, p) for e in entries for p in PAGES]
+    cold: dict[tuple[str, str], list[tuple[float, float]]] = {k: [] for k in runs}
+    warm: dict[tuple[str, str], list[tuple[float, float]]] = {k: [] for k in runs}
+    start: dict[tuple[str, str], list[float]] = {k: [] for k in runs}
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp_, FixtureServer() as srv, sync_playwright() as pw:
         tmp = Path(tmp_)
@@ -90,14 +98,21 @@ def main() -> int:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for run in range(args.runs):
             for name, (path, ready) in PAGES.items():
-                with streamlit_app(data, tmp / f"streamlit-{run}.log") as base:
-                    page = browser.new_page(viewport={"width": 1366, "height": 900})
-                    cold[name].append(_time_visit(page, base + path, ready))
-                    warm[name].append(_time_visit(page, base + path, ready))
-                    page.close()
-                (cd, cf), (wd, wf) = cold[name][-1], warm[name][-1]
-                took = f"cold {cd:.1f} s (done {cf:.1f} s), warm {wd:.1f} s (done {wf:.1f} s)"
-                print(f"run {run + 1}: {name}: {took}", flush=True)
+                for entry in entries:
+                    key = (entry, name)
+                    launched = time.monotonic()
+                    with streamlit_app(data, tmp / f"streamlit-{run}.log", entry) as base:
+                        start[key].append(time.monotonic() - launched)
+                        page = browser.new_page(viewport={"width": 1366, "height": 900})
+                        cold[key].append(_time_visit(page, base + path, ready))
+                        warm[key].append(_time_visit(page, base + path, ready))
+                        page.close()
+                    (cd, cf), (wd, wf) = cold[key][-1], warm[key][-1]
+                    took = (
+                        f"start {start[key][-1]:.1f} s, cold {cd:.1f} s (done {cf:.1f} s), "
+                        f"warm {wd:.1f} s (done {wf:.1f} s)"
+                    )
+                    print(f"run {run + 1}: {entry} {name}: {took}", flush=True)
         browser.close()
     load_after = os.getloadavg()
 
@@ -105,24 +120,30 @@ def main() -> int:
         return round(statistics.median(x[i] for x in xs), 2)
 
     rows = {
-        n: {
-            "cold_s": med(cold[n], 0),
-            "cold_done_s": med(cold[n], 1),
-            "warm_s": med(warm[n], 0),
-            "warm_done_s": med(warm[n], 1),
+        entry: {
+            n: {
+                "start_s": round(statistics.median(start[entry, n]), 2),
+                "cold_s": med(cold[entry, n], 0),
+                "cold_done_s": med(cold[entry, n], 1),
+                "warm_s": med(warm[entry, n], 0),
+                "warm_done_s": med(warm[entry, n], 1),
+            }
+            for n in PAGES
         }
-        for n in PAGES
+        for entry in entries
     }
     machine = {**_machine(), "load_before": load_before, "load_after": load_after}
-    print(f"\n{'page':<20} {'cold drawn / done (median)':>28} {'warm drawn / done (median)':>28}")
-    for n, r in rows.items():
-        cold_s = f"{r['cold_s']:.1f} / {r['cold_done_s']:.1f} s"
-        warm_s = f"{r['warm_s']:.1f} / {r['warm_done_s']:.1f} s"
-        print(f"{n:<20} {cold_s:>28} {warm_s:>28}")
+    for entry, pages in rows.items():
+        head = f"{'page':<20} {'start':>7} {'cold drawn / done':>20} {'warm drawn / done':>20}"
+        print(f"\nstreamlit run {entry} (medians)\n{head}")
+        for n, r in pages.items():
+            cold_s = f"{r['cold_s']:.1f} / {r['cold_done_s']:.1f} s"
+            warm_s = f"{r['warm_s']:.1f} / {r['warm_done_s']:.1f} s"
+            print(f"{n:<20} {r['start_s']:>6.1f}s {cold_s:>20} {warm_s:>20}")
     print(f"\n{machine}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        out = {"runs": args.runs, "machine": machine, "pages": rows}
+        out = {"runs": args.runs, "machine": machine, "entries": rows}
         args.json.write_text(json.dumps(out, indent=1))
     return 0
 

@@ -1,4 +1,4 @@
-"""The app in a real browser: `streamlit run app.py` + Debian's Chromium driven by Playwright.
+"""The app in a real browser: `streamlit run serve.py` + Debian's Chromium driven by Playwright.
 
 Episode 19 is ingested once per session from ../shared with its enclosure pointing at a generated
 silent WAV served on 127.0.0.1 with HTTP Range support (``browser_data_dir`` in tests/conftest.py);

@@ -1,4 +1,4 @@
-"""The demo pages in a real browser: `streamlit run app.py` + Debian's Chromium via Playwright.
+"""The demo pages in a real browser: `streamlit run serve.py` + Debian's Chromium via Playwright.
 
 Same harness as tests/test_browser.py (its Chromium fixture and helpers), on a copy of the
 ``app_data_dir`` fixture (episode 19 ingested and indexed): the induction demo trains into it and

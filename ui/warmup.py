@@ -21,7 +21,10 @@ from ui.render import md_text
 _LOG = logging.getLogger(__name__)
 
 
-def _work(data_dir: str) -> None:
+def preload(data_dir: str) -> None:
+    """Load the search model for ``data_dir``'s library (nothing for an empty one). Never
+    raises: the page that needs the model loads it again and shows the error. ``serve.py`` calls
+    this while the server starts; :func:`start` in a thread once the first page is drawn."""
     try:
         from index.embed import load_embedder
         from index.store import IndexStore
@@ -29,13 +32,13 @@ def _work(data_dir: str) -> None:
         if not IndexStore(data_dir).has_episodes():
             return
         load_embedder()
-    except Exception as e:  # the page that needs the model loads it again and shows the error
-        _LOG.warning("background warm-up failed: %s", e)
+    except Exception as e:
+        _LOG.warning("warm-up failed: %s", e)
 
 
 @st.cache_resource(show_spinner=False)
 def _started(data_dir: str) -> threading.Thread:
-    t = threading.Thread(target=_work, args=(data_dir,), name="podlens-warmup", daemon=True)
+    t = threading.Thread(target=preload, args=(data_dir,), name="podlens-warmup", daemon=True)
     t.start()
     return t
 

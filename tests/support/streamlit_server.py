@@ -1,4 +1,5 @@
-"""``streamlit run app.py`` on a free port, for the browser tests and the page benchmark."""
+"""``streamlit run serve.py`` (the app as ``make run`` serves it) on a free port, for the browser
+tests and the page benchmark."""
 
 from __future__ import annotations
 
@@ -35,8 +36,10 @@ def _wait_http(url: str, timeout: float, proc: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def streamlit_app(data: Path, log_path: Path):
-    """``streamlit run app.py`` on a free port over ``data``; yields the base URL, then stops."""
+def streamlit_app(data: Path, log_path: Path, script: str = "serve.py"):
+    """``streamlit run serve.py`` on a free port over ``data``; yields the base URL once the server
+    answers (it loads the pages' modules and the search model first), then stops. ``script``:
+    ``app.py`` serves the pages without that warm-up (the page benchmark compares the two)."""
     port = _free_port()
     env = {
         **os.environ,
@@ -52,7 +55,7 @@ def streamlit_app(data: Path, log_path: Path):
                 "-m",
                 "streamlit",
                 "run",
-                "app.py",
+                script,
                 "--server.port",
                 str(port),
                 "--server.address",
@@ -71,7 +74,7 @@ def streamlit_app(data: Path, log_path: Path):
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            _wait_http(base + "/_stcore/health", 90, proc)
+            _wait_http(base + "/_stcore/health", 180, proc)
             yield base
         finally:
             proc.terminate()
