@@ -415,9 +415,8 @@ def neuron_logit_map(model: HookedTransformer) -> torch.Tensor:
     return (model.W_out[0] @ model.W_U).detach()
 
 
-def mlp_activations(model: HookedTransformer, cfg: GrokkingConfig) -> torch.Tensor:
+def mlp_activations(model: HookedTransformer, cfg: GrokkingConfig, data: Dataset) -> torch.Tensor:
     """The MLP neurons' activations at "=" for every pair: [p (a), p (b), d_mlp]."""
-    data = make_dataset(cfg)
     keep: dict[str, torch.Tensor] = {}
 
     def save(post: torch.Tensor, hook: Any) -> None:
@@ -482,7 +481,7 @@ def analyse_run(
     data = make_dataset(cfg)
     norms = embedding_frequency_norms(model, cfg.p)
     clusters = analysis.neuron_clusters(
-        analysis.neuron_frequency_fractions(mlp_activations(model, cfg), cfg.p)
+        analysis.neuron_frequency_fractions(mlp_activations(model, cfg, data), cfg.p)
     )
     keys = sorted(clusters) or analysis.key_frequencies(norms)
     final_state = {k: v.clone() for k, v in model.state_dict().items()}
