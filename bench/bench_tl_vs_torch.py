@@ -7,7 +7,8 @@ demo trains: a hook cuts the residual stream to "=" after the attention); the pl
 same architecture written directly (embedding + learned positions, one causal attention layer,
 the same cut to "=", ReLU MLP, unembedding; no LayerNorm, frozen biases) and starts from *the
 same weights*, checked by comparing logits before timing. Each step is the demo's: full batch
-of the training pairs, float64 cross-entropy at "=", AdamW with the preset's settings. The two
+of the training pairs, float64 cross-entropy at "=", AdamW with the preset's settings, and the
+preset's precision (``paper``: the block under bfloat16 autocast on both sides). The two
 are timed in interleaved rounds (so load from other processes hits both alike) and the
 per-round steps/s are reported as medians.
 
@@ -33,8 +34,9 @@ class PlainGrokking(nn.Module):
     """The grokking model without TransformerLens, parameters named and shaped as in
     ``HookedTransformer`` (``W_Q``: [head, d_model, d_head], ``W_O``: [head, d_head, d_model])."""
 
-    def __init__(self, tl_model: nn.Module) -> None:
+    def __init__(self, tl_model: nn.Module, bf16: bool = False) -> None:
         super().__init__()
+        self.bf16 = bf16  # the block under bfloat16 autocast, the unembedding float32 (as TL's)
         src = dict(tl_model.named_parameters())
         self.names = [n for n in src]
         for name, p in src.items():
@@ -50,6 +52,12 @@ class PlainGrokking(nn.Module):
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """[batch, pos] tokens -> [batch, d_vocab_out] logits at the last position."""
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+            x = self.block(tokens)
+        return x.float() @ self._p("unembed.W_U") + self._p("unembed.b_U")
+
+    def block(self, tokens: torch.Tensor) -> torch.Tensor:
+        """[batch, pos] tokens -> [batch, d_model] residual stream at the last position."""
         a = "blocks.0.attn."
         x = self._p("embed.W_E")[tokens] + self._p("pos_embed.W_pos")[: tokens.shape[1]]
         q = torch.einsum("btd,hdk->bhtk", x, self._p(a + "W_Q")) + self._p(a + "b_Q")[:, None]
@@ -64,8 +72,7 @@ class PlainGrokking(nn.Module):
         x = x[:, -1]  # only "=" is read (as grokking.last_logits)
         m = "blocks.0.mlp."
         hidden = F.relu(x @ self._p(m + "W_in") + self._p(m + "b_in"))
-        x = x + hidden @ self._p(m + "W_out") + self._p(m + "b_out")
-        return x @ self._p("unembed.W_U") + self._p("unembed.b_U")
+        return x + hidden @ self._p(m + "W_out") + self._p(m + "b_out")
 
 
 def trainer(forward, model: nn.Module, cfg: grokking.GrokkingConfig, x, y):
@@ -109,10 +116,13 @@ def main() -> None:
     plain = PlainGrokking(tl)
     with torch.no_grad():
         gap = (grokking.last_logits(tl, x) - plain(x)).abs().max().item()
+    plain.bf16 = cfg.bf16  # from here on both train as the preset does
     if not gap < 1e-4:
         raise SystemExit(f"the plain model is not the same model: logits differ by {gap}")
     steps = {
-        "transformer_lens": trainer(lambda t: grokking.last_logits(tl, t), tl, cfg, x, y),
+        "transformer_lens": trainer(
+            lambda t: grokking.last_logits(tl, t, bf16=cfg.bf16), tl, cfg, x, y
+        ),
         "plain_torch": trainer(plain, plain, cfg, x, y),
     }
     for step in steps.values():  # warm-up: allocator, first AdamW state
@@ -129,6 +139,7 @@ def main() -> None:
         json.dumps(
             {
                 "size": args.size,
+                "bf16": cfg.bf16,
                 "threads": args.threads,
                 "train_pairs": len(y),
                 "steps_per_model": per_round * args.rounds,

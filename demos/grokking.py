@@ -65,6 +65,9 @@ class GrokkingConfig:
     eval_every: int = 10  # test-set evaluation interval (train metrics come free every step)
     checkpoint_every: int = 100  # weights kept for the progress measures
     stop_after_grok: int | None = None  # if set: stop this many steps after test acc >= 95%
+    # The training forward's attention and MLP matmuls in bfloat16 (torch.autocast); weights,
+    # AdamW, the unembedding, the loss and every evaluation stay float32 (see last_logits).
+    bf16: bool = False
 
     @property
     def d_head(self) -> int:
@@ -92,7 +95,9 @@ PRESETS: dict[str, GrokkingConfig] = {
     # clean-up phase has driven test loss to ~0; the paper trains on to 40k epochs, flat after).
     # The test set (8,939 pairs) is evaluated every 50 steps: each evaluation costs as much as a
     # training step, so every 10 would add ~10% to the run for no visible change in the curves.
-    "paper": GrokkingConfig(eval_every=50, stop_after_grok=1000),
+    # bf16: the block's matmuls in bfloat16, ~120 -> ~75 ms a step on 2 cores (README: it still
+    # groks, with four key frequencies, in 14.5 min instead of 16-17).
+    "paper": GrokkingConfig(eval_every=50, stop_after_grok=1000, bf16=True),
 }
 
 
@@ -227,16 +232,25 @@ def _keep_last_position(resid_mid: torch.Tensor, hook: Any) -> torch.Tensor:
     return resid_mid[:, -1:]
 
 
-def last_logits(model: HookedTransformer, tokens: torch.Tensor) -> torch.Tensor:
+def last_logits(model: HookedTransformer, tokens: torch.Tensor, bf16: bool = False) -> torch.Tensor:
     """[batch, 3] tokens -> [batch, p] logits at the "=" position.
 
     Only "=" is read, and in one layer nothing after the attention mixes positions, so a hook
     cuts the residual stream to that position at ``blocks.0.hook_resid_mid``: the MLP and the
     unembedding run on one position of three. Same logits and gradients as ``model(tokens)``;
     a full-batch step of the paper's model takes ~110 ms instead of ~190 ms on 2 cores.
+
+    ``bf16``: the block (attention and MLP matmuls) runs under bfloat16 autocast, which this
+    CPU (AVX-512 BF16) does at about twice the float32 rate; the residual stream it returns is
+    float32 and the unembedding runs in float32, so the logits (loss ~1e-7 at the end of
+    training) are not rounded to bfloat16's 8 bits. A paper step: ~70 ms instead of ~120 ms.
+    The model has no final LayerNorm (``normalization_type=None``), so stopping after the last
+    block and unembedding by hand is exactly ``model(tokens)``.
     """
-    with model.hooks(fwd_hooks=[("blocks.0.hook_resid_mid", _keep_last_position)]):
-        return model(tokens)[:, -1]
+    cut = [("blocks.0.hook_resid_mid", _keep_last_position)]
+    with model.hooks(fwd_hooks=cut), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        resid = model(tokens, stop_at_layer=model.cfg.n_layers)  # [batch, 1, d_model]
+    return model.unembed(resid.float())[:, -1]
 
 
 def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
@@ -355,7 +369,7 @@ def _train_loop(cfg, d, st, on_record, stop, progress) -> dict[str, Any]:
             step = st.step
             if step % cfg.checkpoint_every == 0:
                 save_torch(ckpt_dir / f"{step:06d}.pt", model.state_dict())
-            logits = last_logits(model, train_x)
+            logits = last_logits(model, train_x, bf16=cfg.bf16)
             loss = analysis.cross_entropy_f64(logits, train_y)
             at_checkpoint = step % cfg.checkpoint_every == 0
             if step % cfg.eval_every == 0 or step == cfg.n_epochs - 1 or at_checkpoint:

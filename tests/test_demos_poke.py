@@ -117,6 +117,25 @@ def test_grokking_trains_on_the_logits_at_equals_exactly_as_the_full_forward_giv
     assert not model.hook_dict["blocks.0.hook_resid_mid"].fwd_hooks  # the hook is gone after
 
 
+def test_bf16_training_rounds_only_the_block_and_keeps_logits_and_weights_float32():
+    # The paper preset trains with the block's matmuls under bfloat16 autocast: the logits it
+    # trains on stay float32 and close to the exact ones (the unembedding is not rounded), the
+    # gradients reach every trained weight as float32, and evaluation is untouched.
+    cfg = grokking.make_config("fast", p=17, d_model=32, d_mlp=64, bf16=True)
+    assert grokking.PRESETS["paper"].bf16 and not grokking.PRESETS["fast"].bf16
+    model = grokking.make_model(cfg)
+    data = grokking.make_dataset(cfg)
+    mixed = grokking.last_logits(model, data.tokens, bf16=True)
+    exact = grokking.last_logits(model, data.tokens)
+    assert mixed.dtype == torch.float32
+    assert not torch.equal(mixed, exact)  # the block really ran in bfloat16...
+    assert torch.allclose(mixed, exact, atol=0.05)  # ...and only rounded it
+    analysis.cross_entropy_f64(mixed, data.labels).backward()
+    trained = [p for p in model.parameters() if p.requires_grad]
+    assert all(p.grad is not None and p.grad.dtype == torch.float32 for p in trained)
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+
+
 # -- typed sequences --------------------------------------------------------------------------
 
 
