@@ -24,8 +24,9 @@ For a question, :class:`Asker`
    not, the answer is "Not discussed in this episode." with the nearest moments as closest mentions;
 5. picks up to ``max_sentences`` sentences by ``score`` with maximal marginal relevance among
    those within ``margin`` of the best (so two that say the same thing are not both kept), from
-   the episode that discusses it, orders them by time and stops at ``max_words``; neighbours
-   picked together become one citation (a contiguous run), each cited by its number.
+   the episode that discusses it, orders them by time and stops at ``max_words``; a sentence
+   alone between two picked ones of a turn is added (:meth:`Asker.gaps`); neighbours picked
+   together become one citation (a contiguous run), each cited by its number.
 
 Every sentence of the answer is the text of its citation, so nothing is said that was not said.
 """
@@ -427,9 +428,35 @@ class Asker:
                 continue  # a few moments, not a scatter of them
             chosen.append(c)
             words += c.words
+        chosen += self.gaps(chosen, cfg.max_words - words)
         units = group_runs(chosen)
         text, cites = render(units)
         return Answer(question, text, False, cites, episode=best.episode, confidence=conf)
+
+    def gaps(self, chosen: Sequence[Candidate], budget: int) -> list[Candidate]:
+        """The sentences that lie alone between two chosen ones of the same turn, while the word
+        ``budget`` lasts: a reply's point often spans three sentences of which the middle one
+        scores low on its own ("...each neuron cluster is rank nine..." between two that
+        name the clusters), and with it the citation plays as one run instead of skipping it."""
+        have = {(c.episode, c.index) for c in chosen if c.kind == "transcript"}
+        out: list[Candidate] = []
+        for c in sorted(chosen, key=lambda c: (c.episode, c.index)):
+            gap = (c.episode, c.index + 1)
+            if c.kind != "transcript" or gap in have or (c.episode, c.index + 2) not in have:
+                continue
+            et = self._text(c.episode)
+            if et is None or not (
+                et.sentences[c.index + 1].turn == c.turn == et.sentences[c.index + 2].turn
+            ):
+                continue
+            s = _stream_candidate(c.episode, et, c.index + 1)
+            if s.words > budget:
+                continue
+            s.link = deep_link(c.episode, s.start)
+            out.append(s)
+            have.add(gap)
+            budget -= s.words
+        return out
 
     def closest(self, cands: list[Candidate]) -> list[Citation]:
         """The best sentence of each of the top moments (distinct passages), for "closest

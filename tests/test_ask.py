@@ -316,3 +316,26 @@ def test_follow_up_questions_keep_the_episode_of_the_answer_as_context(monkeypat
     assert asked[-1] == (OFF_TOPIC, "axrp-19")
     assert any(md_text(NOT_DISCUSSED) in m.value for m in at.markdown)
     assert at.session_state[CONTEXT_KEY] == "axrp-19"  # not discussed: the context stays
+
+
+def test_a_sentence_alone_between_two_chosen_ones_of_a_turn_joins_them_into_one_citation(
+    asker, stream
+):
+    from ask.answer import _stream_candidate, group_runs
+
+    et = asker._text("axrp-19")
+    i = next(
+        i
+        for i in range(len(stream) - 3)
+        if stream[i].turn == stream[i + 1].turn == stream[i + 2].turn != stream[i + 3].turn
+    )
+    chosen = [_stream_candidate("axrp-19", et, i), _stream_candidate("axrp-19", et, i + 2)]
+    [gap] = asker.gaps(chosen, budget=200)
+    assert gap.index == i + 1 and gap.text == stream[i + 1].text
+    assert gap.link == deep_link("axrp-19", stream[i + 1].start)
+    [run] = group_runs([*chosen, gap])
+    assert to_citation(1, run).text == " ".join(s.text for s in stream[i : i + 3])
+    # The word budget holds, and a gap is never filled across a change of speaker.
+    assert asker.gaps(chosen, budget=len(stream[i + 1].text.split()) - 1) == []
+    across = [_stream_candidate("axrp-19", et, i + 1), _stream_candidate("axrp-19", et, i + 3)]
+    assert asker.gaps(across, budget=200) == []
