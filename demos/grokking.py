@@ -96,7 +96,7 @@ PRESETS: dict[str, GrokkingConfig] = {
     # The test set (8,939 pairs) is evaluated every 50 steps: each evaluation costs as much as a
     # training step, so every 10 would add ~10% to the run for no visible change in the curves.
     # bf16: the block's matmuls in bfloat16, ~120 -> ~75 ms a step on 2 cores (README: it still
-    # groks, with four key frequencies, in 14.5 min instead of 16-17).
+    # groks, with four key frequencies, in 14.3-14.5 min instead of 16-17).
     "paper": GrokkingConfig(eval_every=50, stop_after_grok=1000, bf16=True),
 }
 
