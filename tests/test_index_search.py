@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from index.evaluate import hit_offset, normalize_words
@@ -129,6 +130,28 @@ def test_longest_run_counts_consecutive_query_words_in_order():
     assert longest_run(phrase_words(QUOTE), hay) == 6  # "there s just something weird about"
     assert longest_run(phrase_words("weird something"), hay) == 1
     assert longest_run([], hay) == 0
+
+
+def test_embedding_precision_is_a_setting_and_bf16_vectors_match_float32(monkeypatch):
+    """PODLENS_EMBED_PRECISION picks bfloat16 or float32 matmuls for the embedding model (auto:
+    bfloat16 where the CPU does it natively); either way the vectors are unit-length float32 and
+    the same to a cosine of ~1, so an index built one way serves queries embedded the other."""
+    from index.embed import embed_texts, load_embedder, use_bf16
+    from podlens.errors import PodlensError
+
+    model = load_embedder()
+    texts = ["an induction head attends to the token after an earlier copy", "weight decay"]
+    vecs = {}
+    for precision in ("fp32", "bf16"):
+        monkeypatch.setenv("PODLENS_EMBED_PRECISION", precision)
+        assert use_bf16() is (precision == "bf16")
+        vecs[precision] = embed_texts(model, texts)
+        assert vecs[precision].dtype == np.float32
+        assert np.allclose(np.linalg.norm(vecs[precision], axis=1), 1.0, atol=1e-5)
+    assert (vecs["fp32"] * vecs["bf16"]).sum(axis=1).min() > 0.999
+    monkeypatch.setenv("PODLENS_EMBED_PRECISION", "half")
+    with pytest.raises(PodlensError, match=r"^PODLENS_EMBED_PRECISION must be auto, bf16 or fp32"):
+        use_bf16()
 
 
 def test_exact_wording_outranks_fusion_only_for_text_that_is_heard():
