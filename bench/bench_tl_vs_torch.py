@@ -34,9 +34,11 @@ class PlainGrokking(nn.Module):
     """The grokking model without TransformerLens, parameters named and shaped as in
     ``HookedTransformer`` (``W_Q``: [head, d_model, d_head], ``W_O``: [head, d_head, d_model])."""
 
-    def __init__(self, tl_model: nn.Module, bf16: bool = False) -> None:
+    def __init__(self, tl_model: nn.Module) -> None:
         super().__init__()
-        self.bf16 = bf16  # the block under bfloat16 autocast, the unembedding float32 (as TL's)
+        # Set once the start-up logits match: the block under bfloat16 autocast, the unembedding
+        # float32 (as grokking.last_logits does).
+        self.bf16 = False
         src = dict(tl_model.named_parameters())
         self.names = [n for n in src]
         for name, p in src.items():
