@@ -86,6 +86,9 @@ class Tried:
     neighbour_weight: float = 0.0  # + this share of the best same-chapter neighbour's fused score
     prf_weight: float = 0.0  # dense pseudo-relevance feedback: q + w * mean(top prf_m vectors)
     prf_m: int = 3
+    # A bonus where one ranking is sure: + w * confidence_weight * max(0, z - 1), z a passage's
+    # standard score among that ranking's top 20 (RRF alone sees only ranks).
+    confidence_weight: float = 0.0
     # The dedup rule before issue 10: overlap measured against the candidate's own length only
     # (the shipped rule measures it against the shorter span and also drops a same-start result).
     candidate_dedup: bool = False
@@ -180,6 +183,18 @@ class TriedIndex(HybridIndex):
 
     def fuse(self, rankings, mask: np.ndarray) -> np.ndarray:
         fused = super().fuse(rankings, mask)
+        if self.tried.confidence_weight:
+            for name, weight, scores in rankings:
+                s = np.where(mask, scores, -np.inf).astype(np.float64)
+                if name == "lexical" and not np.any(s[mask] > 0):
+                    continue
+                order = np.argsort(-s, kind="stable")[: self.config.depth]
+                top = s[order[np.isfinite(s[order])]]
+                head = top[:20]
+                if len(head) > 1 and head.std() > 0:
+                    z = (top - head.mean()) / head.std()
+                    bonus = np.clip(z - 1.0, 0.0, None)
+                    fused[order[: len(top)]] += weight * self.tried.confidence_weight * bonus
         w = self.tried.neighbour_weight
         if not w:
             return fused
@@ -278,6 +293,7 @@ def variants():
     yield "final, exact wording >= 4 words", chunk, replace(final_s, phrase_min_words=4), shipped
     yield "final, dense PRF 0.3 x top-5", chunk, final_s, Tried(prf_weight=0.3, prf_m=5)
     yield "final, BM25 + bigrams", chunk, final_s, Tried(bigrams=True)
+    yield "final, sure-ranking bonus 0.01", chunk, final_s, Tried(confidence_weight=0.01)
     yield (
         "final, passages 150/60 words",
         ("chunk", replace(final_c, target_words=150, stride_words=60)),

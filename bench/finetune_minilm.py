@@ -7,7 +7,7 @@ Pairs: in each AXRP transcript but episode 19 and the nine episodes of
 words).  Training: MultipleNegativesRankingLoss written out (in-batch negatives, both
 directions, scale 20), AdamW, linear warm-up and decay, on the CPU.
 
-    PYTHONPATH=. .venv/bin/python bench/finetune_minilm.py OUT [--epochs 1] [--batch 32]
+    PYTHONPATH=. .venv/bin/python bench/finetune_minilm.py OUT [--epochs 1] [--batch 32] [--windows]
     PODLENS_EMBED_MODEL=OUT PYTHONPATH=. .venv/bin/python bench/eval_search.py --only final
 """
 
@@ -34,7 +34,8 @@ from podlens.sentences import split_sentences  # noqa: E402
 LIBRARY_EVAL = REPO / "tests" / "eval" / "axrp_library.jsonl"
 
 
-def pairs() -> list[tuple[str, str]]:
+def pairs(answer_words: int | None = 120) -> list[tuple[str, str]]:
+    """(question, reply); the reply cut to its first ``answer_words`` words (None: whole)."""
     held = {json.loads(x)["episode_file"] for x in LIBRARY_EVAL.read_text().splitlines()}
     held.add(EP19_MD.name)
     out = []
@@ -44,7 +45,7 @@ def pairs() -> list[tuple[str, str]]:
         turns = parse_transcript(f.read_text("utf-8"), f.name).to_turns()
         for a, b in itertools.pairwise(turns):
             asks = [s for s in split_sentences(a.text) if s.strip().endswith("?")]
-            q, answer = " ".join(asks[-2:]), " ".join(b.text.split()[:120])
+            q, answer = " ".join(asks[-2:]), " ".join(b.text.split()[:answer_words])
             if a.speaker != b.speaker and len(q.split()) >= 5 and len(answer.split()) >= 25:
                 out.append((q, answer))
     return out
@@ -59,11 +60,16 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=2e-5)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument(
+        "--windows",
+        action="store_true",
+        help="answer with a 100-word window of the whole reply (its start half the time)",
+    )
     args = ap.parse_args()
     torch.manual_seed(0)
     random.seed(0)
     torch.set_num_threads(args.threads)
-    data = pairs()
+    data = pairs(None if args.windows else 120)
     print(f"{len(data)} pairs", flush=True)
     model = SentenceTransformer(embed_model_name(), device="cpu")
     model.max_seq_length = 160
@@ -73,6 +79,13 @@ def main() -> None:
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / warm) * max(0.0, 1 - s / steps)
     )
+
+    def answer(reply: str) -> str:
+        w = reply.split()
+        if not args.windows or len(w) <= 100 or random.random() < 0.5:
+            return " ".join(w[:100]) if args.windows else reply
+        i = random.randrange(0, len(w) - 100)
+        return " ".join(w[i : i + 100])
 
     def embed(texts: list[str]) -> torch.Tensor:
         return torch.nn.functional.normalize(
@@ -86,7 +99,7 @@ def main() -> None:
         random.shuffle(data)
         for i in range(0, len(data) - args.batch + 1, args.batch):
             q, a = zip(*data[i : i + args.batch], strict=True)
-            logits = 20.0 * embed(list(q)) @ embed(list(a)).T
+            logits = 20.0 * embed(list(q)) @ embed([answer(x) for x in a]).T
             ce = torch.nn.functional.cross_entropy
             loss = (ce(logits, labels) + ce(logits.T, labels)) / 2
             loss.backward()
