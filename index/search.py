@@ -17,12 +17,15 @@ fused by weighted reciprocal rank (``w / (rrf_k + rank)``; weights 1, 1, 0.75; r
 does not, longer runs first: a quoted sentence finds the passage that says it, not the one that
 merely has it as retrieval context.
 
-**Landing.**  A transcript result starts at the sentence that answers: the first sentence of the
-passage's best-matching sentence group (when that group beats the passage's first group by more
-than ``land_margin`` cosine), or the sentence before it when that one is a question leading into
-the answer.  ``start``, ``text`` and ``link`` begin there; ``passage_start`` keeps where the
-passage began and ``turns`` the speaker turns of ``text`` with ``answer`` (the answering
-sentence) for the reader.
+**Landing.**  ``answer`` is the sentence that answers, which the reader emphasises: for a
+quote, the sentence saying it; otherwise, in the passage's best-matching sentence group, the
+sentence of five or more words that shares the most query terms (never a bare "Yeah.").  A
+transcript result plays from its passage's first sentence (``land`` off: starting at the answer
+cost held-out recall), except a quote, which starts at the sentence saying it; with ``land`` on,
+a result starts at its answer when the best group beats the first by more than ``land_margin``
+cosine.  A result that starts at its answer starts one sentence earlier when that one is a
+question leading in.  ``start``, ``text`` and ``link`` begin there; ``passage_start`` keeps
+where the passage began and ``turns`` the speaker turns of ``text`` for the reader.
 
 Results that overlap a better one by more than 70% of the shorter one's words (or land on the
 same sentence) are skipped, so the top k are k moments.  When transcripts and papers are
@@ -57,6 +60,7 @@ from podlens.text import STOP_WORDS
 
 KINDS = ("transcript", "paper")
 
+ANSWER_MIN_WORDS = 5  # shorter sentences ("Yeah.", "Okay, cool.") are not emphasised as the answer
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
@@ -318,6 +322,7 @@ class HybridIndex:
             return []
         self._query.piece_sims = None
         self._query.phrase = None
+        self._query.tokens = tokenize(query)
         cfg = self.config
         mask = np.isin(self.kind, list(kinds))
         if episode is not None:
@@ -418,34 +423,60 @@ class HybridIndex:
 
     def landing(self, row: int, lo: int, hi: int) -> tuple[int, int]:
         """``(where the result starts, the answering sentence)`` as indices into the episode's
-        sentences ``lo..hi`` of passage ``row``.  A quote lands on the sentence holding most of
-        its words in order; otherwise on the first sentence of the passage's best-matching
-        sentence group when that group beats the first by more than ``land_margin`` (else the
-        passage's first sentence).  It starts one sentence earlier when that one is a question
-        leading in."""
+        sentences ``lo..hi`` of passage ``row``.
+
+        The answering sentence: for a quote, the sentence holding most of its words in order;
+        otherwise, in the passage's best-matching sentence group, the sentence of at least
+        :data:`ANSWER_MIN_WORDS` words sharing the most query terms (the first on a tie; a
+        reply's "Yeah." or "Gotcha." answers nothing).  The result starts at the passage's first
+        sentence, except for a quote, or with ``land`` when the best group beats the first by
+        more than ``land_margin``: then at the answering sentence, or one sentence earlier when
+        that one is a question leading in."""
         cfg = self.config
-        p = self.passages[row]
-        sents = self.sentences[p.episode]
+        episode = self.passages[row].episode
         answer = self._quoted_sentence(row, lo, hi)
-        if answer is None and not cfg.land:
-            return lo, lo
         if answer is None:
-            sims = getattr(self._query, "piece_sims", None)
-            js = self.pieces_of.get(row)
-            if sims is None or js is None:
-                return lo, lo
-            offsets = piece_offsets(p.text)
-            if len(offsets) != len(js):  # vectors cut by another piece rule: stay at the start
-                return lo, lo
-            best = int(np.argmax(sims[js]))
-            if best == 0 or sims[js[best]] - sims[js[0]] <= cfg.land_margin:
-                return lo, lo
-            pos = self.sentence_words[p.episode]
-            answer = max(lo, bisect.bisect_right(pos, p.word_start + offsets[best], lo, hi) - 1)
+            first, end, lead = self._best_group(row, lo, hi)
+            answer = self._answer_sentence(episode, first, end)
+            if not (cfg.land and lead > cfg.land_margin):
+                return lo, answer
+        sents = self.sentences[episode]
         start = answer
         if answer > lo and sents[answer - 1].text.rstrip("\"'”’)").endswith("?"):
             start = answer - 1
         return start, answer
+
+    def _best_group(self, row: int, lo: int, hi: int) -> tuple[int, int, float]:
+        """``(first, end, lead)``: the sentences ``first..end`` (within ``lo..hi``) of passage
+        ``row``'s sentence group most like this query, and by how much its cosine beats the
+        passage's first group's; the whole passage and 0 without piece similarities."""
+        sims = getattr(self._query, "piece_sims", None)
+        js = self.pieces_of.get(row)
+        if sims is None or js is None:
+            return lo, hi, 0.0
+        p = self.passages[row]
+        offsets = piece_offsets(p.text)
+        if len(offsets) != len(js):  # vectors cut by another piece rule: the whole passage
+            return lo, hi, 0.0
+        best = int(np.argmax(sims[js]))
+        pos = self.sentence_words[p.episode]
+        first = max(lo, bisect.bisect_right(pos, p.word_start + offsets[best], lo, hi) - 1)
+        end = hi
+        if best + 1 < len(offsets):
+            end = max(first + 1, bisect.bisect_left(pos, p.word_start + offsets[best + 1], lo, hi))
+        return first, end, float(sims[js[best]] - sims[js[0]])
+
+    def _answer_sentence(self, episode: str, first: int, end: int) -> int:
+        """Of ``episode``'s sentences ``first..end``, the one of at least
+        :data:`ANSWER_MIN_WORDS` words that shares the most of this query's terms (the earliest
+        on a tie); ``first`` when none is that long.  The dense match picks the group, the
+        query's own words the sentence in it."""
+        sents = self.sentences[episode]
+        long = [j for j in range(first, end) if sents[j].words >= ANSWER_MIN_WORDS]
+        if not long:
+            return first
+        terms = set(getattr(self._query, "tokens", ()))
+        return max(long, key=lambda j: (len(terms.intersection(tokenize(sents[j].text))), -j))
 
     def _quoted_sentence(self, row: int, lo: int, hi: int) -> int | None:
         """The sentence (index in ``lo..hi``) holding the longest run of the query's words when
