@@ -167,6 +167,7 @@ class SearchResult:
 
     passage_start: float | None = None  # where the passage began (``start``: where it answers)
     answer: str | None = None  # the answering sentence of ``text`` (transcripts, when known)
+    answer_start: float | None = None  # when ``answer`` is said (seconds; None without a clock)
     turns: list[ResultTurn] = field(default_factory=list)  # the speaker turns ``text`` holds
 
     word_start: int = field(default=0, repr=False, compare=False)  # span of `text` in the
@@ -193,6 +194,7 @@ class SearchResult:
             ps = self.passage_start
             d["passage_start"] = None if ps is None else round(ps, 1)
             d["answer"] = self.answer
+            d["answer_start"] = None if self.answer_start is None else round(self.answer_start, 1)
             d["turns"] = [t.to_dict() for t in self.turns]
         return d
 
@@ -415,6 +417,7 @@ class HybridIndex:
         r.link = deep_link(p.episode, first.start)
         r.word_start, r.word_end = first.word, last.word + last.words
         r.answer = sents[answer_i].text
+        r.answer_start = sents[answer_i].start
         r.turns = [
             ResultTurn(g[0].speaker, g[0].start, " ".join(x.text for x in g))
             for g in by_turn(heard)

@@ -154,6 +154,26 @@ def test_search_then_play_from_here_seeks_the_audio_to_the_result(page, app_url)
     _shot(page, "search-phone")
 
 
+def test_play_the_answer_seeks_to_the_emphasised_sentence(page, app_url):
+    """A result whose emphasised sentence is said well after its start offers "Play the answer",
+    which plays from that sentence (the result's ``answer_start``), not from the result's start."""
+    _ask(page, app_url, QUESTION)
+    button = page.get_by_role("button", name=re.compile(r"Play the answer \(")).first
+    button.wait_for()
+    card = page.locator("[class*='st-key-pl_result_']", has=button).first
+    start = _seconds(re.search(r"\b(\d+:\d{2}:\d{2})\b", card.inner_text()).group(1))
+    at = _seconds(re.search(r"\((\d+:\d{2}(?::\d{2})?)\)", button.inner_text()).group(1))
+    assert at >= start + 10
+    emphasised = card.locator("[data-pl-answer]").inner_text()
+    button.click()
+    got = _audio_at(page, at)
+    assert abs(got - at) <= 2
+    q = dict(re.findall(r"[?&]([^=&]+)=([^&]*)", page.url))
+    assert int(q["t"]) == at
+    # The read-along marks the turn that says the emphasised sentence.
+    assert emphasised[:40] in page.locator("#pl-now").inner_text()
+
+
 def test_deep_link_opens_the_episode_at_that_second(page, app_url):
     t = 7182
     page.goto(f"{app_url}/?episode=axrp-19&t={t}")

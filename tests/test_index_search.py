@@ -29,7 +29,7 @@ FIELDS = {
     "score",
     "link",
 }
-TRANSCRIPT_FIELDS = FIELDS | {"passage_start", "answer", "turns"}
+TRANSCRIPT_FIELDS = FIELDS | {"passage_start", "answer", "answer_start", "turns"}
 QUOTE = "there's just something weird about the optimizer we're using"
 
 

@@ -324,6 +324,9 @@ def _mention_chips(ep: Episode, ref: Any, wi: int) -> None:
 
 
 NO_CLOCK = "no clock: the feed gives no times for this episode"
+# A result offers "Play the answer" when its answering sentence is said at least this long after
+# the result's start (closer, "Play from here" is as good).
+ANSWER_JUMP_S = 10.0
 
 
 def result_text_html(r: Any, terms: list[str]) -> str:
@@ -361,8 +364,9 @@ def result_card(
     actions: Sequence[ResultAction] = (),
 ) -> None:
     """One search hit: where it is (time · speaker · chapter), the passage with the question's
-    words marked, Play from here, open in the episode, a copyable link, the page's ``actions``
-    (e.g. Snip). Paper passages are labelled as such and link to the paper."""
+    words marked, Play from here (and Play the answer when the emphasised sentence comes later),
+    open in the episode, a copyable link, the page's ``actions`` (e.g. Snip). Paper passages are
+    labelled as such and link to the paper."""
     with st.container(border=True, key=f"pl_result_{idx}"):
         if r.kind == "paper":
             title = md_link(r.title or r.url, r.url)
@@ -387,6 +391,16 @@ def result_card(
                     on_click=_jump,
                     args=(r.episode, r.start),
                 )
+                at = getattr(r, "answer_start", None)
+                if at is not None and at - r.start >= ANSWER_JUMP_S:
+                    st.button(
+                        f"Play the answer ({fmt_time(at)})",
+                        icon=":material/fast_forward:",
+                        key=f"pl_answer_{idx}",
+                        on_click=_jump,
+                        args=(r.episode, at),
+                        help="Play from the emphasised sentence",
+                    )
                 st.page_link(
                     EPISODE_PAGE,
                     label="Open in episode",
