@@ -129,6 +129,21 @@ def _jump(episode_id: str, t: float | None) -> None:
     set_moment(episode_id, t, autoplay=True)
 
 
+def _jump_button(
+    label: str,
+    episode_id: str,
+    t: float,
+    key: str,
+    *,
+    icon: str | None = ":material/play_arrow:",
+    help: str | None = None,
+    kind: str = "secondary",
+) -> None:
+    """A button that plays ``episode_id`` from ``t`` seconds (``kind``: Streamlit's button
+    type, primary / secondary / tertiary)."""
+    st.button(label, icon=icon, key=key, type=kind, on_click=_jump, args=(episode_id, t), help=help)
+
+
 def link_popover(link: str, label: str = "Link", key: str | None = None) -> None:
     """A small popover holding the copyable deep link (``st.code`` has a copy button)."""
     with st.popover(f":material/link: {md_text(label)}", help="Copy a link to this moment"):
@@ -195,13 +210,14 @@ def chapters(ep: Episode, t: float | None, *, actions: Sequence[ChapterAction] =
     for i in range(lo, hi):
         ch = ep.chapters[i]
         with st.container(horizontal=True, vertical_alignment="center", gap="small", wrap=False):
-            st.button(
+            _jump_button(
                 md_text(f"{fmt_time(ch.start)}  {ch.title}"),
-                key=f"pl_ch_{i}",
-                type="primary" if i == current else "tertiary",
-                on_click=_jump,
-                args=(ep.id, ch.start),
+                ep.id,
+                ch.start,
+                f"pl_ch_{i}",
+                icon=None,
                 help=f"Play from {fmt_time(ch.start)}",
+                kind="primary" if i == current else "tertiary",
             )
             st.markdown(
                 md_app_link(share_link(ep.id, ch.start), icon=":material/link:"), width="content"
@@ -308,13 +324,13 @@ def _mention_chips(ep: Episode, ref: Any, wi: int) -> None:
         st.caption("mentioned at", width="content")
         for s in times[:MAX_CHIPS]:
             where = f" · {md_text(first[s])}" if first[s] else ""
-            st.button(
+            _jump_button(
                 fmt_time(s),
-                key=f"pl_ref_{wi}_{s}",
-                on_click=_jump,
-                args=(ep.id, float(s)),
+                ep.id,
+                float(s),
+                f"pl_ref_{wi}_{s}",
+                icon=None,
                 help=f"Play from {fmt_time(s)}{where}",
-                type="secondary",
             )
         if len(times) > MAX_CHIPS:
             st.caption(f"+{len(times) - MAX_CHIPS} more", width="content")
@@ -383,22 +399,15 @@ def result_card(
         st.html(f'<div class="pl-passage">{result_text_html(r, terms)}</div>')
         with st.container(horizontal=True, vertical_alignment="center", gap="small"):
             if r.start is not None:
-                st.button(
-                    "Play from here",
-                    icon=":material/play_arrow:",
-                    key=f"pl_play_{idx}",
-                    type="primary",
-                    on_click=_jump,
-                    args=(r.episode, r.start),
-                )
+                _jump_button("Play from here", r.episode, r.start, f"pl_play_{idx}", kind="primary")
                 at = getattr(r, "answer_start", None)
                 if at is not None and at - r.start >= ANSWER_JUMP_S:
-                    st.button(
+                    _jump_button(
                         f"Play the answer ({fmt_time(at)})",
+                        r.episode,
+                        at,
+                        f"pl_answer_{idx}",
                         icon=":material/fast_forward:",
-                        key=f"pl_answer_{idx}",
-                        on_click=_jump,
-                        args=(r.episode, at),
                         help="Play from the emphasised sentence",
                     )
                 st.page_link(
@@ -413,12 +422,11 @@ def result_card(
                 if t is None:
                     st.caption("Not mentioned at a known time in the episode.")
                 else:
-                    st.button(
+                    _jump_button(
                         f"Where the episode discusses it ({fmt_time(t)})",
-                        icon=":material/play_arrow:",
-                        key=f"pl_play_{idx}",
-                        on_click=_jump,
-                        args=(r.episode, t),
+                        r.episode,
+                        t,
+                        f"pl_play_{idx}",
                         help="Play the episode from where this work is first mentioned",
                     )
             else:  # a transcript passage of an episode with no clock
