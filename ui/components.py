@@ -139,9 +139,18 @@ def _jump_button(
     help: str | None = None,
     kind: str = "secondary",
 ) -> None:
-    """A button that plays ``episode_id`` from ``t`` seconds (``kind``: Streamlit's button
-    type, primary / secondary / tertiary)."""
-    st.button(label, icon=icon, key=key, type=kind, on_click=_jump, args=(episode_id, t), help=help)
+    """A button that plays ``episode_id`` from ``t`` seconds.  ``label`` and ``help`` are plain
+    text (a chapter title comes from the feed) and are escaped here; ``kind`` is Streamlit's
+    button type (primary / secondary / tertiary)."""
+    st.button(
+        md_text(label),
+        icon=icon,
+        key=key,
+        type=kind,
+        on_click=_jump,
+        args=(episode_id, t),
+        help=md_text(help) if help else None,
+    )
 
 
 def link_popover(link: str, label: str = "Link", key: str | None = None) -> None:
@@ -211,7 +220,7 @@ def chapters(ep: Episode, t: float | None, *, actions: Sequence[ChapterAction] =
         ch = ep.chapters[i]
         with st.container(horizontal=True, vertical_alignment="center", gap="small", wrap=False):
             _jump_button(
-                md_text(f"{fmt_time(ch.start)}  {ch.title}"),
+                f"{fmt_time(ch.start)}  {ch.title}",
                 ep.id,
                 ch.start,
                 f"pl_ch_{i}",
@@ -323,7 +332,7 @@ def _mention_chips(ep: Episode, ref: Any, wi: int) -> None:
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):
         st.caption("mentioned at", width="content")
         for s in times[:MAX_CHIPS]:
-            where = f" · {md_text(first[s])}" if first[s] else ""
+            where = f" · {first[s]}" if first[s] else ""
             _jump_button(
                 fmt_time(s),
                 ep.id,
