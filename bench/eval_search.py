@@ -4,9 +4,10 @@
         [--splits dev,test] [--json OUT]
 
 Builds each variant in memory (no data dir), embeds with the configured model (embeddings are
-cached per text within the run), and reports recall@1/5/10, MRR and within150@5 (definitions in
-``index/evaluate.py``) on the ``dev`` and ``test`` splits pooled over the eval files (default:
-``axrp19.jsonl`` + ``axrp19_v2.jsonl``).  Tuning decisions were
+cached per text within the run), and reports recall@1/5/10, MRR, within150@5 (definitions in
+``index/evaluate.py``) and ``emph`` (how often the first top-5 hit's emphasised sentence holds
+at least half the answer phrase) on the ``dev`` and ``test`` splits pooled over the eval files
+(default: ``axrp19.jsonl`` + ``axrp19_v2.jsonl``).  Tuning decisions were
 made on ``dev`` only; ``test`` is reported as-is.
 
 The ideas that were measured and left out of :mod:`index.search` (dense pseudo-relevance
@@ -39,7 +40,7 @@ from index.chunk import (
     passage_pieces,
 )
 from index.embed import embed_texts, load_embedder, use_bf16
-from index.evaluate import evaluate, load_eval
+from index.evaluate import evaluate, hit_offset, load_eval, normalize_words
 from index.search import HybridIndex, SearchConfig, SearchResult, tokenize
 from index.store import flat_index
 from podlens.config import embed_model_name
@@ -218,6 +219,21 @@ class TriedIndex(HybridIndex):
         return False
 
 
+def emphasis_holds(idx: HybridIndex, items) -> float:
+    """Share of the questions with a top-5 hit whose first hit's emphasised sentence
+    (``answer``) holds at least half of the answer phrase's words."""
+    hits = holds = 0
+    for it in items:
+        results = idx.moments(it.question, k=5)
+        hit = next((r for r in results if hit_offset(r.text, it.answer) is not None), None)
+        if hit is None or hit.answer is None:
+            continue
+        hits += 1
+        phrase = set(normalize_words(it.answer))
+        holds += len(phrase & set(normalize_words(hit.answer))) >= len(phrase) / 2
+    return holds / hits if hits else 0.0
+
+
 def run_variant(name, passages, model, scfg, tried, splits, sentences=None) -> dict:
     vecs = embed_cached(model, [p.embed_text for p in passages])
     piece_texts, owner = [], []
@@ -248,6 +264,7 @@ def run_variant(name, passages, model, scfg, tried, splits, sentences=None) -> d
     for split, items in splits.items():
         m = evaluate(items, search, k=10)
         out[split] = {k: round(v, 3) for k, v in m.items() if k != "per_question"}
+        out[split]["answer_emphasised"] = round(emphasis_holds(idx, items), 3)
         out[split + "_misses"] = [
             (p["question"], p["rank"]) for p in m["per_question"] if not p["within150"]
         ]
@@ -345,7 +362,7 @@ def main(argv=None) -> int:
         results.append(r)
         cols = [
             f"{sp} R@1 {d['recall@1']:.2f} R@5 {d['recall@5']:.2f} R@10 {d['recall@10']:.2f}"
-            f" MRR {d['mrr']:.2f} w150 {d['within150@5']:.2f}"
+            f" MRR {d['mrr']:.2f} w150 {d['within150@5']:.2f} emph {d['answer_emphasised']:.2f}"
             for sp, d in ((sp, r[sp]) for sp in splits)
         ]
         print(f"{name:48s} n={r['passages']:4d} | " + " | ".join(cols), flush=True)
