@@ -346,7 +346,9 @@ class Asker:
         """Candidate sentences with their features, not yet scored; the share of the
         question's IDF mass each episode never says; the question's vector."""
         cfg = self.config
-        results = self.searcher.search(question, k=cfg.passages, kinds=kinds, episode=episode)
+        results = self.searcher.search(
+            question, k=cfg.passages, kinds=kinds, episode=episode, distinct=False
+        )
         qvec = embed_texts(self.searcher.model, [question])[0]
         if not results:
             return [], {}, qvec

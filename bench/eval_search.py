@@ -204,9 +204,9 @@ class TriedIndex(HybridIndex):
         nxt = np.where(self.next >= 0, base[np.maximum(self.next, 0)], 0.0)
         return np.where(mask, base + w * np.maximum(prev, nxt), -np.inf)
 
-    def _overlaps(self, r: SearchResult, chosen: list[SearchResult]) -> bool:
+    def _overlaps(self, r: SearchResult, chosen: list[SearchResult], distinct: bool = True) -> bool:
         if not self.tried.candidate_dedup:
-            return super()._overlaps(r, chosen)
+            return super()._overlaps(r, chosen, distinct)
         if r.kind != "transcript":
             return False
         n = max(1, r.word_end - r.word_start)
@@ -292,7 +292,7 @@ def variants():
     yield "final, no chapter/prev-sentence context", ("chunk", no_ctx), final_s, shipped
     yield "final, with query stopwords", chunk, final_s, Tried(query_stopwords=True)
     yield "final, neighbour smoothing 0.3", chunk, final_s, Tried(neighbour_weight=0.3)
-    yield "final, dedup >50% overlap", chunk, replace(final_s, dedup_overlap=0.5), shipped
+    yield "final, dedup >70% overlap (before)", chunk, replace(final_s, dedup_overlap=0.7), shipped
     yield "final, no dedup", chunk, replace(final_s, dedup_overlap=1.01), shipped
     yield (
         "final, RRF k 60 / BM25 0.5 (previous)",
