@@ -40,7 +40,7 @@ from index.chunk import (
     passage_pieces,
 )
 from index.embed import embed_texts, load_embedder, use_bf16
-from index.evaluate import evaluate, hit_offset, load_eval, normalize_words
+from index.evaluate import emphasis_holds, evaluate, hit_offset, load_eval
 from index.search import HybridIndex, SearchConfig, SearchResult, tokenize
 from index.store import flat_index
 from podlens.config import embed_model_name
@@ -219,9 +219,9 @@ class TriedIndex(HybridIndex):
         return False
 
 
-def emphasis_holds(idx: HybridIndex, items) -> float:
+def answer_emphasised(idx: HybridIndex, items) -> float:
     """Share of the questions with a top-5 hit whose first hit's emphasised sentence
-    (``answer``) holds at least half of the answer phrase's words."""
+    (``answer``) holds the answer (:func:`index.evaluate.emphasis_holds`)."""
     hits = holds = 0
     for it in items:
         results = idx.moments(it.question, k=5)
@@ -229,8 +229,7 @@ def emphasis_holds(idx: HybridIndex, items) -> float:
         if hit is None or hit.answer is None:
             continue
         hits += 1
-        phrase = set(normalize_words(it.answer))
-        holds += len(phrase & set(normalize_words(hit.answer))) >= len(phrase) / 2
+        holds += emphasis_holds(hit.answer, it.answer)
     return holds / hits if hits else 0.0
 
 
@@ -264,7 +263,7 @@ def run_variant(name, passages, model, scfg, tried, splits, sentences=None) -> d
     for split, items in splits.items():
         m = evaluate(items, search, k=10)
         out[split] = {k: round(v, 3) for k, v in m.items() if k != "per_question"}
-        out[split]["answer_emphasised"] = round(emphasis_holds(idx, items), 3)
+        out[split]["answer_emphasised"] = round(answer_emphasised(idx, items), 3)
         out[split + "_misses"] = [
             (p["question"], p["rank"]) for p in m["per_question"] if not p["within150"]
         ]

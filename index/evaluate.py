@@ -58,6 +58,13 @@ def hit_offset(text: str, answer: str) -> int | None:
     return None
 
 
+def emphasis_holds(emphasised: str, answer: str) -> bool:
+    """Whether a result's emphasised sentence holds at least half of the answer phrase's
+    (distinct, normalised) words: the card points the listener at the answer."""
+    phrase = set(normalize_words(answer))
+    return len(phrase & set(normalize_words(emphasised))) >= len(phrase) / 2
+
+
 @dataclass
 class EvalItem:
     question: str

@@ -512,13 +512,13 @@ class HybridIndex:
         if r.kind != "transcript":
             return False
         limit = self.config.dedup_overlap if distinct else self.config.evidence_overlap
+        answer = (r.answer, r.answer_start) if distinct and r.answer is not None else None
         for c in chosen:
             if c.kind != "transcript" or c.episode != r.episode:
                 continue
             if c.word_start == r.word_start:
                 return True
-            same = (c.answer, c.answer_start) == (r.answer, r.answer_start)
-            if distinct and r.answer is not None and same:
+            if answer is not None and (c.answer, c.answer_start) == answer:
                 return True
             n = max(1, min(r.word_end - r.word_start, c.word_end - c.word_start))
             inter = min(r.word_end, c.word_end) - max(r.word_start, c.word_start)
