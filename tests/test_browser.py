@@ -76,11 +76,19 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
 
 
+IDLE = """() => { const app = document.querySelector('[data-testid="stApp"]');
+  return !!app && app.dataset.testConnectionState === 'CONNECTED'
+    && app.dataset.testScriptState === 'notRunning'
+    && !document.querySelector('[data-testid="stStatusWidget"]')
+    && !document.querySelector('[data-testid="stSkeleton"]')
+    && !document.querySelector('[data-stale="true"]'); }"""
+
+
 def _wait_idle(page) -> None:
-    """Until Streamlit has finished the current run (the status widget says so)."""
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000
-    )
+    """Until Streamlit has finished the current run and painted it: the app is connected, its
+    script state is ``notRunning`` (what Streamlit's own e2e suite waits for), no status widget
+    shows, and no element is a loading skeleton or left stale by the run."""
+    page.wait_for_function(IDLE, timeout=120_000)
     page.wait_for_timeout(300)
 
 
@@ -132,11 +140,20 @@ def _ask(page, base: str, question: str) -> None:
     _wait_idle(page)
 
 
+# A result card's header: "Episode · h:mm:ss · speaker · chapter".
+CARD_CLOCK = re.compile(r"Episode\s+(\d+:\d{2}(?::\d{2})?)\b")
+
+
+def _card_start(card) -> int:
+    """The start a result card's header shows, once the header has painted: on a busy machine
+    the header's markdown can paint after the card's passage and buttons (whose clocks must not
+    be mistaken for it)."""
+    sync_api.expect(card).to_contain_text(CARD_CLOCK, timeout=60_000)
+    return _seconds(CARD_CLOCK.search(card.inner_text()).group(1))
+
+
 def _result_start(page, i: int) -> int:
-    text = page.locator(f".st-key-pl_result_{i}").inner_text()
-    m = re.search(r"\b(\d+:\d{2}:\d{2}|\d+:\d{2})\b", text)
-    assert m, text
-    return _seconds(m.group(1))
+    return _card_start(page.locator(f".st-key-pl_result_{i}"))
 
 
 def test_search_then_play_from_here_seeks_the_audio_to_the_result(page, app_url):
@@ -161,8 +178,7 @@ def test_play_the_answer_seeks_to_the_emphasised_sentence(page, app_url):
     button = page.get_by_role("button", name=re.compile(r"Play the answer \(")).first
     button.wait_for()
     card = page.locator("[class*='st-key-pl_result_']", has=button).first
-    stamp = re.search(r"\b(\d+:\d{2}:\d{2}|\d+:\d{2})\b", card.inner_text())  # the header's
-    start = _seconds(stamp.group(1))
+    start = _card_start(card)
     at = _seconds(re.search(r"\((\d+:\d{2}(?::\d{2})?)\)", button.inner_text()).group(1))
     assert at >= start + 10
     assert card.locator("[data-pl-answer]").count() == 1
@@ -195,9 +211,13 @@ def test_deep_link_opens_the_episode_at_that_second(page, app_url):
     _shot(page, "episode-phone")
     # The player stays on top at phone width while the page scrolls under it.
     scroller = page.evaluate(SCROLL_PAGE, 1500)
-    page.wait_for_timeout(500)
     title = page.get_by_role("heading", name=re.compile("Mechanistic Interpretability")).first
-    assert title.bounding_box()["y"] < 0, f"page did not scroll ({scroller})"
+    try:
+        page.wait_for_function(
+            "(h) => h.getBoundingClientRect().top < 0", arg=title.element_handle(), timeout=10_000
+        )
+    except sync_api.TimeoutError:
+        pytest.fail(f"page did not scroll ({scroller})")
     box = page.locator(".st-key-pl_player").bounding_box()
     assert box is not None and 0 <= box["y"] < 120, box
     _shot(page, "episode-phone-scrolled")

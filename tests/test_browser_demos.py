@@ -159,10 +159,11 @@ def test_attention_page_shows_every_head_in_circuitsvis(page, app_url):
     frame_el, frame = _circuitsvis_frame(page)
     # Generated [r, r] with the induction run's head roles in the head names.
     assert frame.get_by_text(re.compile(r"L1H\d \(induction\)")).count() >= 1
-    assert "induction heads: L1H" in page.locator("body").inner_text()
-    page.wait_for_timeout(1000)
-    box = frame_el.bounding_box()
-    assert box and box["height"] > 300  # fitted to the view, not a clipped strip
+    sync_api.expect(page.locator("body")).to_contain_text("induction heads: L1H")
+    # Fitted to the view, not a clipped strip (the frame grows once its content has laid out).
+    page.wait_for_function(
+        "(f) => f.getBoundingClientRect().height > 300", arg=frame_el.element_handle()
+    )
     assert frame.locator("body").inner_text().strip()
     # A typed repeated sequence: its words are the view's token labels.
     page.get_by_role("radio", name="type my own").click()

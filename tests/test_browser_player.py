@@ -255,7 +255,7 @@ def test_resume_where_you_left_off_from_continue_listening(page, app_url):
         _wait_idle(page)
         if card.count():
             break
-    assert "at 1:06:4" in card.inner_text()
+    harness.sync_api.expect(card).to_contain_text("at 1:06:4")
     _shot(page, "player-continue-library")
     card.get_by_role("link").first.click()
     got = _audio_at(page, 4000, tol=4)

@@ -101,7 +101,7 @@ def test_snip_at_the_live_time_by_tap_and_key_then_library_and_exports(page, app
     cards = page.locator('[class*="st-key-snip_card_"]')
     cards.first.wait_for()
     _wait_idle(page)
-    assert cards.count() == 2
+    harness.sync_api.expect(cards).to_have_count(2)
     assert page.get_by_text("2 snips", exact=True).is_visible()
     titles = []
     for i in range(2):
@@ -110,8 +110,9 @@ def test_snip_at_the_live_time_by_tap_and_key_then_library_and_exports(page, app
         quote = card.locator("blockquote").first.inner_text().strip()
         assert title and len(quote.split()) > 40, (title, quote[:80])
         titles.append(title.lstrip("★ "))
-    when = [c.inner_text() for c in cards.all()]
-    assert "2:00:" in when[0] and "3:1" in when[1]  # ordered by time in the episode
+    # Ordered by time in the episode (waiting for each card's clock to paint).
+    harness.sync_api.expect(cards.nth(0)).to_contain_text("2:00:")
+    harness.sync_api.expect(cards.nth(1)).to_contain_text("3:1")
     _shot(page, "snips-library-desktop")
 
     # Exports: the Obsidian note and the Readwise CSV contain both snips.
