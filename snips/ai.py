@@ -84,6 +84,13 @@ _DANGLING_START = {
     "because",
 }
 _THERE_RE = re.compile(r"\bthere(?:'s| is| are)\s+(?:just\s+|also\s+|really\s+)*(.+)", re.I)
+# A speaker announcing a definition: "I should explain what an induction head is (before ...)".
+_EXPLAIN_WHAT_RE = re.compile(
+    r"\b(?:explain|describe|define|say|tell (?:you|us|me))\s+what\s+"
+    r"((?:an?|the)\s+[\w' -]+?)\s+(is|are)"
+    r"(?=\s*(?:$|[,.;:?!]|(?:before|first|exactly|here|now|and|so|then)\b))",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -163,9 +170,44 @@ def tidy_sentence(text: str) -> str:
     s = re.sub(r"\s+([,.!?;:])", r"\1", re.sub(r"\s+", " ", s)).strip(" ,;:-")
     if not s:
         return s
-    s = s[0].upper() + s[1:]
-    if s[-1] not in ".!?":
+    s = _balance_quotes(s)
+    if not s:
+        return s
+    i = 1 if s[0] in '"“' and len(s) > 1 else 0  # '"it is ...' -> '"It is ...'
+    s = s[:i] + s[i].upper() + s[i + 1 :]
+    if not _ENDS_SENTENCE_RE.search(s):
         s += "."
+    return s
+
+
+# Terminal punctuation, then any closing quote marks or brackets: 'next."' has ended.
+_ENDS_SENTENCE_RE = re.compile(r"[.!?…][\"'”’)\]]*$")
+_ASKS_RE = re.compile(r"\?[\"'”’)\]]*$")
+
+
+def _asks(sentence: str) -> bool:
+    """Whether a sentence ends on a question, quoted or not ('I was like, "Wait, what?"')."""
+    return bool(_ASKS_RE.search(sentence))
+
+
+def _balance_quotes(s: str) -> str:
+    """A sentence cut out of a quotation that spans sentences, with its marks balanced.
+
+    The splitter cuts '... it says, "Has this token appeared in the past? If yes, then ...
+    come next."' into two sentences, each with one mark: one at either end is dropped; one
+    inside is matched where the sentence ends ('like, "Oh, head 9 ...' gets its closing mark,
+    'never going to scale," I thought' its opening one)."""
+    if s.count('"') % 2:
+        if s.endswith('"'):
+            s = s[:-1].rstrip()
+        elif s.startswith('"'):
+            s = s[1:].lstrip()
+        else:
+            i = s.rindex('"')
+            opens = s[i - 1].isspace() and i + 1 < len(s) and not s[i + 1].isspace()
+            s = (s if _ENDS_SENTENCE_RE.search(s) else s + ".") + '"' if opens else '"' + s
+    if s.count("“") != s.count("”"):
+        s = s.removesuffix("”").removeprefix("“").strip()
     return s
 
 
@@ -191,7 +233,11 @@ def _surface_form(phrase: str, text: str) -> str:
 
 def _question_from_clause(clause: str) -> str | None:
     """ "there's something weird about the optimizer" -> "Is There Something Weird About the
-    Optimizer?" (only the "there is/are" shape, which turns into a question without guessing)."""
+    Optimizer?"; "I should explain what an induction head is" -> "What Is an Induction Head?"
+    (only shapes that turn into a question without guessing)."""
+    m = _EXPLAIN_WHAT_RE.search(clause)
+    if m and 1 <= len(m.group(1).split()) <= MAX_TITLE_WORDS - 3:
+        return title_case(f"What {m.group(2).lower()} {m.group(1)}") + "?"
     m = _THERE_RE.search(clause)
     if not m:
         return None
@@ -266,7 +312,7 @@ def _short_question(sentence: str) -> str | None:
         return None
     q = _QUESTION_TAIL_RE.sub("?", sentence).strip()
     q = re.sub(r"\s+(?:e\.g\.|i\.e\.)(?=\s)", "", q, flags=re.I)
-    q = re.sub(r"^(?:sorry|okay|so|and|but|right)\b[,.]?\s+", "", q, flags=re.I)
+    q = re.sub(r"^(?:(?:sorry|okay|so|and|but|or|right|yeah)\b[,.]?\s+)+", "", q, flags=re.I)
     if len(q.split()) > MAX_TITLE_WORDS:
         q = re.split(r"[,;:]\s+", q)[-1]
     words = q.split()
@@ -531,7 +577,7 @@ class LocalProvider:
                 q = _question_from_clause(clause)
                 if q:
                     questions.append(q)
-            if not s.endswith("?"):  # a question is a claim of nothing
+            if not _asks(s):  # a question is a claim of nothing
                 claims.extend(_claims(s))
 
         def on_topic(c: str) -> bool:
@@ -577,9 +623,7 @@ class LocalProvider:
         self, sents: list[str], phrases: list[tuple[str, float]], doc_vec: np.ndarray
     ) -> list[str]:
         tidy = [tidy_sentence(s) for s in sents]
-        keep = [i for i, t in enumerate(tidy) if t and not t.endswith("?")] or list(
-            range(len(tidy))
-        )
+        keep = [i for i, t in enumerate(tidy) if t and not _asks(t)] or list(range(len(tidy)))
         cands = [tidy[i] for i in keep]
         vecs = embed_texts(self.embedder, cands)
         rel = vecs @ doc_vec
@@ -600,8 +644,8 @@ class LocalProvider:
                 rel[i] -= 0.2
         best = float(rel.max())
         picked = mmr(rel, vecs @ vecs.T, MAX_TAKEAWAYS, lam=0.6, min_rel=best - 0.25, max_sim=0.7)
-        out = [_limit_words(cands[i], 45) for i in sorted(picked)]
-        return [t if t[-1] in ".!?…" else t + "." for t in out]
+        out = [_balance_quotes(_limit_words(cands[i], 45)) for i in sorted(picked)]
+        return [t if _ENDS_SENTENCE_RE.search(t) else t + "." for t in out]
 
 
 # --------------------------------------------------------------------------- OpenAI-compatible

@@ -19,6 +19,7 @@ from snips.ai import (
     OpenAIProvider,
     SnipContext,
     _claims,
+    _question_from_clause,
     provider_from_env,
     tidy_sentence,
 )
@@ -55,8 +56,45 @@ def test_snip_at_the_optimizer_moment_of_episode_19_is_about_the_optimizer(ep19,
     assert 1 <= len(snip.takeaways) <= 3
     joined = " ".join(snip.takeaways).lower()
     assert "optimizer" in joined and ("weight decay" in joined or "adam" in joined), joined
-    assert all(t[0].isupper() and t[-1] in ".!?…" for t in snip.takeaways)
+    assert all(t[0].isupper() and ENDED.search(t) for t in snip.takeaways)
     assert snip.provider == "local"
+
+
+ENDED = re.compile(r"[.!?…][\"'”’)\]]*$")  # a sentence's end, closing quotes included
+
+
+def test_a_takeaway_cut_from_a_quotation_has_no_stray_quote_mark(ep19, embedder):
+    """By 2:00:30 Neel has quoted an induction head ('it says, "Has this token appeared in the past?
+    If yes, ... come next."'): a takeaway cut from inside the quotation neither keeps the
+    quotation's unmatched mark nor gets a full stop after it (it read 'come next.".')."""
+    snip = create_snip(ep19, 7230, provider=LocalProvider(embedder))
+    assert any("come next" in t for t in snip.takeaways), snip.takeaways  # the quoted sentence
+    for t in snip.takeaways:
+        assert t.count('"') % 2 == 0 and not re.search(r"[\"”]\.$", t), t
+        assert ENDED.search(t), t
+    # A quoted question is still a question, and a takeaway is never one ("..., what would we
+    # do then?"." was one at 3:48:00).
+    later = create_snip(ep19, 13680, provider=LocalProvider(embedder))
+    assert later.takeaways and not any(re.search(r"\?[\"'”’]*\.?$", t) for t in later.takeaways)
+    assert tidy_sentence('If yes, it comes next."') == "If yes, it comes next."
+    assert (
+        tidy_sentence('I was like, "Oh, head 9 boosts it') == 'I was like, "Oh, head 9 boosts it."'
+    )
+    assert tidy_sentence('"Has this token appeared?') == "Has this token appeared?"
+    assert tidy_sentence('He said "hello" twice') == 'He said "hello" twice.'
+    assert tidy_sentence("It is “fine.”") == "It is “fine.”"
+
+
+def test_a_speaker_announcing_a_definition_titles_the_moment_as_its_question(ep19, embedder):
+    """ "I should explain what an induction head is before we jump into this" is the question a
+    listener would file the minute under (it was titled by its keyphrase, "Induction Head")."""
+    snip = create_snip(ep19, 7230, provider=LocalProvider(embedder))
+    assert snip.title == "What Is an Induction Head?"
+    assert _question_from_clause("let me explain what the residual stream is.") == (
+        "What Is the Residual Stream?"
+    )
+    # Only the announcing shape: "what a big deal is about it" is no definition.
+    assert _question_from_clause("I can explain what a big deal is about it") is None
 
 
 def test_local_provider_is_deterministic_and_takeaways_do_not_repeat(embedder):
