@@ -205,7 +205,9 @@ def _balance_quotes(s: str) -> str:
         else:
             i = s.rindex('"')
             opens = s[i - 1].isspace() and i + 1 < len(s) and not s[i + 1].isspace()
-            s = (s if _ENDS_SENTENCE_RE.search(s) else s + ".") + '"' if opens else '"' + s
+            ended = s if _ENDS_SENTENCE_RE.search(s) else s + "."
+            # The quotation runs on past this sentence (close it here) or began before it.
+            s = ended + '"' if opens else '"' + s
     if s.count("“") != s.count("”"):
         s = s.removesuffix("”").removeprefix("“").strip()
     return s
