@@ -205,6 +205,12 @@ def test_deep_link_opens_the_episode_at_that_second(page, app_url):
         pytest.fail(f"current turn not scrolled into view: {page.evaluate(WHERE_IS_NOW)}")
     assert "1:59:" in now.inner_text() or "1:58:" in now.inner_text()
     _wait_idle(page)
+    # Every chapter's demo links are whole inside the chapters panel (none cut off at its edge).
+    panel = page.locator(".st-key-pl_chapters").bounding_box()
+    demos = page.locator(".st-key-pl_chapters a:visible", has_text="Demo:")
+    assert demos.count() >= 8
+    for box in (d.bounding_box() for d in demos.all()):
+        assert box and box["x"] + box["width"] <= panel["x"] + panel["width"] + 1, (box, panel)
     _shot(page, "episode-desktop")
     page.set_viewport_size(PHONE)
     page.wait_for_timeout(500)

@@ -218,7 +218,8 @@ def chapters(ep: Episode, t: float | None, *, actions: Sequence[ChapterAction] =
         st.caption(f"{lo:d} earlier chapters: see all {len(ep.chapters):d} below")
     for i in range(lo, hi):
         ch = ep.chapters[i]
-        with st.container(horizontal=True, vertical_alignment="center", gap="small", wrap=False):
+        # Wraps: a chapter with a long title and two demos would clip its last demo link.
+        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
             _jump_button(
                 f"{fmt_time(ch.start)}  {ch.title}",
                 ep.id,
