@@ -168,20 +168,23 @@ def tidy_sentence(text: str) -> str:
     s = _INNER_FILLER_RE.sub(" ", s)
     s = _REPEAT_RE.sub(r"\1", s)
     s = re.sub(r"\s+([,.!?;:])", r"\1", re.sub(r"\s+", " ", s)).strip(" ,;:-")
-    if not s:
-        return s
     s = _balance_quotes(s)
     if not s:
         return s
     i = 1 if s[0] in '"“' and len(s) > 1 else 0  # '"it is ...' -> '"It is ...'
     s = s[:i] + s[i].upper() + s[i + 1 :]
-    if not _ENDS_SENTENCE_RE.search(s):
-        s += "."
-    return s
+    return _ended(s)
 
 
 # Terminal punctuation, then any closing quote marks or brackets: 'next."' has ended.
 _ENDS_SENTENCE_RE = re.compile(r"[.!?…][\"'”’)\]]*$")
+
+
+def _ended(s: str) -> str:
+    """``s`` with a full stop unless it has ended already."""
+    return s if _ENDS_SENTENCE_RE.search(s) else s + "."
+
+
 _ASKS_RE = re.compile(r"\?[\"'”’)\]]*$")
 
 
@@ -205,9 +208,8 @@ def _balance_quotes(s: str) -> str:
         else:
             i = s.rindex('"')
             opens = s[i - 1].isspace() and i + 1 < len(s) and not s[i + 1].isspace()
-            ended = s if _ENDS_SENTENCE_RE.search(s) else s + "."
             # The quotation runs on past this sentence (close it here) or began before it.
-            s = ended + '"' if opens else '"' + s
+            s = _ended(s) + '"' if opens else '"' + s
     if s.count("“") != s.count("”"):
         s = s.removesuffix("”").removeprefix("“").strip()
     return s
@@ -647,7 +649,7 @@ class LocalProvider:
         best = float(rel.max())
         picked = mmr(rel, vecs @ vecs.T, MAX_TAKEAWAYS, lam=0.6, min_rel=best - 0.25, max_sim=0.7)
         out = [_balance_quotes(_limit_words(cands[i], 45)) for i in sorted(picked)]
-        return [t if _ENDS_SENTENCE_RE.search(t) else t + "." for t in out]
+        return [_ended(t) for t in out]
 
 
 # --------------------------------------------------------------------------- OpenAI-compatible

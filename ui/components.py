@@ -410,7 +410,7 @@ def result_card(
         with st.container(horizontal=True, vertical_alignment="center", gap="small"):
             if r.start is not None:
                 _jump_button("Play from here", r.episode, r.start, f"pl_play_{idx}", kind="primary")
-                at = getattr(r, "answer_start", None)
+                at = r.answer_start
                 if at is not None and at - r.start >= ANSWER_JUMP_S:
                     _jump_button(
                         f"Play the answer ({fmt_time(at)})",
