@@ -9,7 +9,8 @@ For a question, :class:`Asker`
    end and speaker are exactly the stream's: verbatim and on the episode clock; paper passages
    by :func:`podlens.sentences.split_sentences`);
 3. scores each sentence twice.  Whether it shows the question is *discussed* (``support``):
-   cosine of its embedding to the question's (the search model) + ``lexical_weight`` x the share
+   cosine of its embedding to the question's (the search model; the question without the
+   words of its speakers' names, which say who, not what) + ``lexical_weight`` x the share
    of the question's IDF mass it contains (IDF over the episode's sentences) + ``qa_weight`` x the
    cosine of the question it replies to + a small prior for the rank of the passage it came from,
    minus a penalty for fragments and for questions (a host's question rarely is the answer).
@@ -52,7 +53,7 @@ from podlens.errors import PodlensError
 from podlens.links import deep_link
 from podlens.models import Episode
 from podlens.sentences import Sentence, episode_sentences, split_sentences, texts_hash
-from podlens.text import QUERY_STOP_WORDS
+from podlens.text import QUERY_STOP_WORDS, speaker_words, without_speakers
 from snips.ai import mmr
 
 NOT_DISCUSSED = "Not discussed in this episode."
@@ -243,9 +244,11 @@ def _is_question(text: str) -> bool:
     return text.rstrip("\"'”’)").endswith("?")
 
 
-def question_tokens(question: str) -> list[str]:
-    """The question's content tokens (search tokens without the words of asking)."""
-    toks = [t for t in tokenize(question) if t not in _QUERY_STOP_STEMS]
+def question_tokens(question: str, names: frozenset[str] = frozenset()) -> list[str]:
+    """The question's content tokens (search tokens without the words of asking or the
+    speakers' ``names``)."""
+    drop = _QUERY_STOP_STEMS | set(tokenize(" ".join(names)))
+    toks = [t for t in tokenize(question) if t not in drop]
     return list(dict.fromkeys(toks))
 
 
@@ -349,9 +352,6 @@ class Asker:
         results = self.searcher.search(
             question, k=cfg.passages, kinds=kinds, episode=episode, distinct=False
         )
-        qvec = embed_texts(self.searcher.model, [question])[0]
-        if not results:
-            return [], {}, qvec
         cands: dict[tuple[str, str, str, int], Candidate] = {}
         texts: dict[str, _EpisodeText] = {}
         for rank, r in enumerate(results):
@@ -361,6 +361,10 @@ class Asker:
             texts[r.episode] = et
             for c in self.sentences_of(r, et, rank):
                 cands.setdefault(c.key, c)
+        # "What does Neel think of X?": the name says who, not what, and its words would match
+        # the host's introduction of the guest; the sentences are compared with the rest.
+        names = speaker_words(t.speaker for et in texts.values() for t in et.episode.turns)
+        qvec = embed_texts(self.searcher.model, [without_speakers(question, names)])[0]
         out = list(cands.values())
         if not out:
             return [], {}, qvec
@@ -374,7 +378,7 @@ class Asker:
                     q = _stream_candidate(c.episode, et, j)
                     extra.setdefault(q.key, q)
         self._embed(out + list(extra.values()), texts)
-        qtoks = question_tokens(question)
+        qtoks = question_tokens(question, names)
         for c in out:
             et = texts[c.episode]
             c.dense = float(c.vector @ qvec)

@@ -45,7 +45,7 @@ from index.search import HybridIndex, SearchConfig, SearchResult, tokenize
 from index.store import flat_index
 from podlens.config import embed_model_name
 from podlens.sentences import Sentence, episode_sentences
-from podlens.text import QUERY_STOP_WORDS
+from podlens.text import QUERY_STOP_WORDS, speaker_words, without_speakers
 
 _CACHE: dict[str, np.ndarray] = {}
 CACHE_FILE = Path(__file__).resolve().parent / "results" / "embedding_cache.npz"
@@ -93,6 +93,9 @@ class Tried:
     # The dedup rule before issue 10: overlap measured against the candidate's own length only
     # (the shipped rule measures it against the shorter span and also drops a same-start result).
     candidate_dedup: bool = False
+    # The episode's speakers' names taken out of the question ("what does Neel think of X"
+    # names who says it, not what): "dense" for the query vector only, "all" for BM25 too.
+    speaker_names: str = "keep"
 
 
 _QUERY_TOKENS = frozenset(t for w in QUERY_STOP_WORDS for t in tokenize(w))
@@ -147,7 +150,12 @@ class TriedIndex(HybridIndex):
             return toks
         return toks + [a + "_" + b for a, b in itertools.pairwise(toks)]
 
+    def _without_names(self, query: str) -> str:
+        return without_speakers(query, speaker_words(p.speaker for p in self.passages if p.speaker))
+
     def lexical_scores(self, query: str) -> np.ndarray:
+        if self.tried.speaker_names == "all":
+            query = self._without_names(query)
         toks = tokenize(query)
         if self.tried.query_stopwords:
             toks = [t for t in toks if t not in _QUERY_TOKENS]
@@ -157,6 +165,8 @@ class TriedIndex(HybridIndex):
         return np.asarray(self.bm25.get_scores(toks), dtype=np.float32)
 
     def query_vector(self, query: str) -> np.ndarray:
+        if self.tried.speaker_names != "keep":
+            query = self._without_names(query)
         q = super().query_vector(query)
         t = self.tried
         if t.prf_weight and self.n:
@@ -290,6 +300,13 @@ def variants():
     no_ctx = replace(final_c, chapter_context=False, prev_sentence_context=False)
     yield "final, no chapter/prev-sentence context", ("chunk", no_ctx), final_s, shipped
     yield "final, with query stopwords", chunk, final_s, Tried(query_stopwords=True)
+    yield (
+        "final, speakers' names out of the query vector",
+        chunk,
+        final_s,
+        Tried(speaker_names="dense"),
+    )
+    yield "final, speakers' names out of the query", chunk, final_s, Tried(speaker_names="all")
     yield "final, neighbour smoothing 0.3", chunk, final_s, Tried(neighbour_weight=0.3)
     yield "final, dedup >70% overlap (before)", chunk, replace(final_s, dedup_overlap=0.7), shipped
     yield "final, no dedup", chunk, replace(final_s, dedup_overlap=1.01), shipped

@@ -9,6 +9,7 @@ Two lists are derived from it, each for a narrower job:
 
 * :data:`QUERY_STOP_WORDS` — adds the words a listener uses to talk *about* the conversation
   ("what does Neel say about ..."); only a question has them, so only a question may drop them.
+  The speakers' names in such a question are the episode's own (:func:`without_speakers`).
 * :func:`topic_stop_words` — for telling what a quote is *about* (snip highlights, keyphrases).
   Dropping a content word there costs little while keeping "however" or "pretty" makes junk
   keyphrases, so it adds scikit-learn's broad English list and the hedges of talk; those stay
@@ -18,6 +19,7 @@ Two lists are derived from it, each for a narrower job:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import cache
 
 # Words that never tell two passages apart: English function words (NLTK's list, with the pieces
@@ -41,7 +43,7 @@ STOP_WORDS = frozenset(
 # A question may drop these too: words a listener uses to talk *about* the conversation.
 QUERY_STOP_WORDS = STOP_WORDS | frozenset(
     """
-    neel nanda daniel filan guest host say says said saying mention mentions mentioned talk
+    guest host say says said saying mention mentions mentioned talk
     talks talked talking discuss discussed describe describes described explain explains
     explained according episode podcast conversation interview tell tells told claim claims
     argue argues argued point
@@ -56,6 +58,29 @@ HEDGE_WORDS = frozenset(
     want
     """.split()  # noqa: SIM905 (a word list reads best as text)
 )
+
+
+def speaker_words(speakers: Iterable[str]) -> frozenset[str]:
+    """The lower-cased words of speakers' names: ``["Neel Nanda"]`` -> ``{"neel", "nanda"}``."""
+    return frozenset(w for name in speakers for w in _WORD.findall(name.lower()) if len(w) > 1)
+
+
+def without_speakers(question: str, names: frozenset[str], keep: int = 3) -> str:
+    """``question`` without the words that name the episode's speakers ("What does Neel think
+    of X?" -> "What does think of X?"), unless fewer than ``keep`` words would be left ("Who is
+    Neel Nanda?").  A name in a question says who said it, not what was said; left in, it draws
+    the one stretch that says the name, the host's introduction of the guest."""
+    words = question.split()
+    kept = [w for w in words if _name_of(w) not in names]
+    return " ".join(kept) if len(kept) >= keep and len(kept) < len(words) else question
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _name_of(word: str) -> str:
+    """A word as a name: lower-cased, without its punctuation or possessive ("Neel's," -> neel)."""
+    return re.sub(r"['’]s$", "", re.sub(r"^\W+|\W+$", "", word.lower()))
 
 
 @cache

@@ -15,6 +15,7 @@ from index.search import Searcher, SearchResult
 from index.store import IndexStore
 from podlens.links import deep_link
 from podlens.sentences import episode_sentences
+from podlens.text import speaker_words, without_speakers
 from snips.ai import OpenAIProvider
 from tests.conftest import REPO
 from tests.support.httpserver import Route
@@ -339,3 +340,29 @@ def test_a_sentence_alone_between_two_chosen_ones_of_a_turn_joins_them_into_one_
     assert asker.gaps(chosen, budget=len(stream[i + 1].text.split()) - 1) == []
     across = [_stream_candidate("axrp-19", et, i + 1), _stream_candidate("axrp-19", et, i + 3)]
     assert asker.gaps(across, budget=200) == []
+
+
+def test_a_question_naming_the_guest_is_answered_by_what_he_said_not_by_his_introduction(asker):
+    # "Neel" matches the host's introduction of the guest ("After graduating from Cambridge,
+    # Neel did ..."), which then led this answer; the name says who, not what.
+    a = asker.ask("What does Neel see as the biggest gap in our understanding of transformers?")
+    assert not a.abstained
+    said = " ".join(c.text for c in a.citations)
+    assert "what is up with the MLP layers" in said
+    assert "After graduating from Cambridge" not in said
+    assert all(c.start > 60 for c in a.citations)  # nothing from the introduction
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What does Neel think of SoLU?", "What does think of SoLU?"),
+        ("Why did Neel Nanda's grokking model use AdamW?", "Why did grokking model use AdamW?"),
+        ("Who is Neel Nanda?", "Who is Neel Nanda?"),  # nothing would be left to ask about
+        ("What does Chris Olah think of SoLU?", "What does Chris Olah think of SoLU?"),
+    ],
+)
+def test_the_speakers_names_are_taken_out_of_a_question_unless_nothing_is_left(question, expected):
+    names = speaker_words(["Neel Nanda", "Daniel Filan"])
+    assert names == {"neel", "nanda", "daniel", "filan"}
+    assert without_speakers(question, names) == expected
