@@ -25,9 +25,9 @@ For a question, :class:`Asker`
    not, the answer is "Not discussed in this episode." with the nearest moments as closest mentions;
 5. picks up to ``max_sentences`` sentences by ``score`` with maximal marginal relevance among
    those within ``margin`` of the best (so two that say the same thing are not both kept), from
-   the episode that discusses it, orders them by time and stops at ``max_words``; a sentence
-   alone between two picked ones of a turn is added (:meth:`Asker.gaps`); neighbours picked
-   together become one citation (a contiguous run), each cited by its number.
+   the episode that discusses it, and stops at ``max_words``; a sentence alone between two
+   picked ones of a turn is added (:meth:`Asker.gaps`); neighbours picked together become one
+   citation (a contiguous run, in time order), each cited by its number, the best run first.
 
 Every sentence of the answer is the text of its citation, so nothing is said that was not said.
 """
@@ -636,7 +636,10 @@ def _paper_time(ep: Episode, url: str | None) -> float | None:
 
 
 def group_runs(chosen: Sequence[Candidate]) -> list[list[Candidate]]:
-    """``chosen`` in time order, neighbours in one turn joined into one run (one citation)."""
+    """``chosen`` as runs (one citation each): neighbours in one turn joined, in time order; the
+    runs ordered best first (by their best sentence's ``score``), so the answer opens with the
+    moment that answers best (time order opened with it for 15 of 40 dev answers that cite
+    the answer phrase, this order for 30)."""
     ordered = sorted(chosen, key=lambda c: (c.episode, c.kind, c.url or "", c.index))
     units: list[list[Candidate]] = []
     for c in ordered:
@@ -652,8 +655,8 @@ def group_runs(chosen: Sequence[Candidate]) -> list[list[Candidate]]:
             units[-1].append(c)
         else:
             units.append([c])
-    # Transcript in time order; paper passages (no time of their own) after what was said.
-    units.sort(key=lambda u: (u[0].kind != "transcript", u[0].start or 0.0, u[0].index))
+    # What was said first, then paper passages: listeners ask about the conversation.
+    units.sort(key=lambda u: (u[0].kind != "transcript", -max(c.score for c in u)))
     return units
 
 

@@ -366,3 +366,17 @@ def test_the_speakers_names_are_taken_out_of_a_question_unless_nothing_is_left(q
     names = speaker_words(["Neel Nanda", "Daniel Filan"])
     assert names == {"neel", "nanda", "daniel", "filan"}
     assert without_speakers(question, names) == expected
+
+
+def test_the_answer_opens_with_the_moment_that_answers_best(asker):
+    # The reply's verdict ("we're just much better at ...") came second in time order, after an
+    # earlier, looser sentence; moments are cited best first, each in its own time order.
+    a = asker.ask(
+        "Is mechanistic interpretability currently better at understanding attention heads "
+        "or neurons?"
+    )
+    assert len(a.citations) >= 2
+    assert "much better at interpreting the cognition around attention heads" in a.citations[0].text
+    assert a.answer.startswith(a.citations[0].text + " [1]")
+    starts = [c.start for c in a.citations]
+    assert starts != sorted(starts)  # not simply the order they were said in
