@@ -79,6 +79,7 @@ class AskConfig:
     answer_rank_weight: float = 0.1
     answer_qa_weight: float = 0.2
     context_weight: float = 0.6  # x how much more like the question the sentence before is
+    asking_weight: float = 0.3  # less this for a sentence of a turn that asks (the host's setup)
     margin: float = 0.7  # answer sentences score within this of the best
     max_sentences: int = 5
     max_words: int = 120
@@ -179,6 +180,7 @@ class Candidate:
     coverage: float = 0.0
     qa: float = 0.0  # it opens a reply to a question this much like the listener's
     context: float = 0.0  # cosine of the sentence before it in its turn (not a question)
+    asking: bool = False  # it is in a turn that ends by asking the next speaker a question
     support: float = 0.0  # how strongly it shows the question is discussed
     score: float = 0.0  # how well it answers
     vector: np.ndarray | None = field(default=None, repr=False)
@@ -203,6 +205,7 @@ class _EpisodeText:
     idf: dict[str, float]
     n: int
     asked: dict[int, list[int]] = field(default_factory=dict)  # reply sentence -> questions
+    asking: set[int] = field(default_factory=set)  # turns that end by asking the next speaker
     vectors: np.ndarray | None = None  # (n, dim) sentence vectors stored at ingest, if any
 
     def idf_of(self, token: str) -> float:
@@ -218,15 +221,18 @@ def _episode_text(ep: Episode) -> _EpisodeText:
     idf = {t: math.log((n + 1) / (c + 0.5)) for t, c in df.items()}
     # A reply's first two sentences answer the question(s) that closed the turn before.
     asked: dict[int, list[int]] = {}
+    asking: set[int] = set()
     turns = by_turn_index(sents)
     for (plo, phi), (lo, hi) in itertools.pairwise(turns):
         if sents[plo].speaker == sents[lo].speaker:
             continue
+        if _is_question(sents[phi - 1].text):
+            asking.add(sents[plo].turn)
         qs = [j for j in range(max(plo, phi - 3), phi) if _is_question(sents[j].text)]
         if qs:
             for i in range(lo, min(hi, lo + 2)):
                 asked[i] = qs
-    return _EpisodeText(ep, sents, [s.word for s in sents], idf, n, asked)
+    return _EpisodeText(ep, sents, [s.word for s in sents], idf, n, asked, asking)
 
 
 def by_turn_index(sents: Sequence[Sentence]) -> list[tuple[int, int]]:
@@ -274,6 +280,7 @@ def _stream_candidate(episode: str, et: _EpisodeText, i: int, rank: int = 0) -> 
         index=i,
         turn=s.turn,
         rank=rank,
+        asking=s.turn in et.asking,
     )
 
 
@@ -579,6 +586,7 @@ def score(c: Candidate, cfg: AskConfig) -> float:
         + cfg.answer_qa_weight * c.qa
         + cfg.answer_rank_weight / (1 + c.rank)
         + cfg.context_weight * max(0.0, c.context - c.dense)
+        - cfg.asking_weight * c.asking
         - _shape_penalty(c)
     )
 

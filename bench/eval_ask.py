@@ -43,6 +43,7 @@ ANSWER_GRID = {
     "answer_qa_weight": [0.2, 0.4],
     "answer_rank_weight": [0.04, 0.1, 0.2],
     "context_weight": [0.0, 0.3, 0.6],
+    "asking_weight": [0.0, 0.1, 0.3, 0.5],
     "margin": [0.35, 0.7],
     "max_sentences": [5, 6],
     "mmr_lambda": [0.5, 0.7],

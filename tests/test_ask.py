@@ -380,3 +380,16 @@ def test_the_answer_opens_with_the_moment_that_answers_best(asker):
     assert a.answer.startswith(a.citations[0].text + " [1]")
     starts = [c.start for c in a.citations]
     assert starts != sorted(starts)  # not simply the order they were said in
+
+
+def test_the_hosts_setup_of_a_question_is_not_taken_for_its_answer(asker):
+    # The host's long setup ("... How scary is it that we're forgetting this key low-rank
+    # structure?") paraphrases the listener's question better than the guest's reply does; a
+    # turn that ends by asking the next speaker is where the question is, not the answer.
+    a = asker.ask(
+        "Is it a problem that multiplying out the embedding and unembedding forgets their "
+        "low-rank structure?"
+    )
+    assert not a.abstained
+    assert any("my guess is it's not that big a deal" in c.text for c in a.citations)
+    assert all(c.speaker == "Neel Nanda" for c in a.citations)
