@@ -93,6 +93,11 @@ class Tried:
     # The dedup rule before issue 10: overlap measured against the candidate's own length only
     # (the shipped rule measures it against the shorter span and also drops a same-start result).
     candidate_dedup: bool = False
+    # A fourth ranking: the query's cosine to the host's question that a passage's reply
+    # answers (the question closing the turn before the passage's first turn), at this weight,
+    # for passages starting within ``asked_reach`` words of the reply's start.
+    asked_weight: float = 0.0
+    asked_reach: int = 10_000
     # The episode's speakers' names taken out of the question ("what does Neel think of X"
     # names who says it, not what): "dense" for the query vector only, "all" for BM25 too.
     speaker_names: str = "keep"
@@ -130,6 +135,9 @@ class TriedIndex(HybridIndex):
         self.tried = tried
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self._piece_sims: np.ndarray | None = None  # every piece's similarity to this query
+        self.asked_keys: np.ndarray | None = None  # (n, d) the asked question's vector per passage
+        self.asked_owner = np.full(self.n, -1)
+        self.asked_offset = np.zeros(self.n)
         if tried.bigrams:
             import bm25s
 
@@ -183,6 +191,10 @@ class TriedIndex(HybridIndex):
     def rankings(self, query: str):
         self._piece_sims = None
         out = super().rankings(query)
+        if self.tried.asked_weight and self.asked_keys is not None:
+            q = self.query_vector(query)[0]
+            sims = np.where(self.asked_owner >= 0, self.asked_keys @ q, -1.0)
+            out.append(("asked", self.tried.asked_weight, sims - 1e-5 * self.asked_offset))
         pieces = next((s for name, _, s in out if name == "pieces"), None)
         if self.tried.pieces == "max" and pieces is not None:
             out = [
@@ -243,6 +255,46 @@ def answer_emphasised(idx: HybridIndex, items) -> float:
     return holds / hits if hits else 0.0
 
 
+def _asked_keys(idx: TriedIndex, model, sentences, reach: int) -> None:
+    """Each transcript passage's asked question: the question sentence(s) closing the turn
+    before the reply its first sentence is in (or the passage's own turn's, when that turn
+    asks), if it starts within ``reach`` words of where that reply (or question) begins."""
+    import bisect
+
+    from ask.answer import _is_question, by_turn_index
+
+    keys: list[str] = []
+    owner = np.full(idx.n, -1)
+    offset = np.zeros(idx.n)
+    for i, p in enumerate(idx.passages):
+        sents = sentences.get(p.episode) if p.kind == "transcript" else None
+        if not sents:
+            continue
+        spans = by_turn_index(sents)
+        starts = [lo for lo, _ in spans]
+        words = [s.word for s in sents]
+        first = max(0, bisect.bisect_right(words, p.word_start) - 1)
+        t = bisect.bisect_right(starts, first) - 1
+        lo, hi = spans[t]
+        qs: list[int] = []
+        if _is_question(sents[hi - 1].text) and first >= hi - 3:
+            qs = [j for j in range(max(lo, hi - 3), hi) if _is_question(sents[j].text)]
+            begin = lo
+        elif t > 0 and sents[spans[t - 1][0]].speaker != sents[lo].speaker:
+            plo, phi = spans[t - 1]
+            qs = [j for j in range(max(plo, phi - 3), phi) if _is_question(sents[j].text)]
+            begin = lo
+        if not qs or p.word_start - sents[begin].word > reach:
+            continue
+        owner[i] = len(keys)
+        offset[i] = p.word_start - sents[begin].word
+        keys.append(" ".join(sents[j].text for j in qs))
+    vecs = embed_cached(model, keys) if keys else np.zeros((0, idx.vectors.shape[1]))
+    full = np.zeros((idx.n, idx.vectors.shape[1]), dtype=np.float32)
+    full[owner >= 0] = vecs[owner[owner >= 0]]
+    idx.asked_keys, idx.asked_owner, idx.asked_offset = full, owner, offset
+
+
 def run_variant(name, passages, model, scfg, tried, splits, sentences=None) -> dict:
     vecs = embed_cached(model, [p.embed_text for p in passages])
     piece_texts, owner = [], []
@@ -262,6 +314,9 @@ def run_variant(name, passages, model, scfg, tried, splits, sentences=None) -> d
         piece_owner=np.array(owner) if owner else None,
         sentences=sentences,
     )
+
+    if tried.asked_weight and sentences:
+        _asked_keys(idx, model, sentences, tried.asked_reach)
 
     def search(q: str, k: int) -> list[str]:
         return [m.text for m in idx.moments(q, k=k)]
@@ -307,6 +362,13 @@ def variants():
         Tried(speaker_names="dense"),
     )
     yield "final, speakers' names out of the query", chunk, final_s, Tried(speaker_names="all")
+    for w, reach in ((0.5, 10_000), (0.25, 100)):
+        yield (
+            f"final, asked question ranking {w} reach {reach}",
+            chunk,
+            final_s,
+            Tried(asked_weight=w, asked_reach=reach),
+        )
     yield "final, neighbour smoothing 0.3", chunk, final_s, Tried(neighbour_weight=0.3)
     yield "final, dedup >70% overlap (before)", chunk, replace(final_s, dedup_overlap=0.7), shipped
     yield "final, no dedup", chunk, replace(final_s, dedup_overlap=1.01), shipped
