@@ -286,6 +286,12 @@ _HEDGE_RE = re.compile(
     r"fairly|probably)\s+",
     re.IGNORECASE,
 )
+_AUX = frozenset(
+    """is are was were be been am has have had does do did can could will would should may might
+    must isn't aren't wasn't doesn't don't didn't can't won't""".split()  # noqa: SIM905
+)
+
+
 # A claim starting with one of these needs the sentence before it (or is the speaker, not the
 # idea: "we're using AdamW" says what they did, not what the moment is about).
 _CLAIM_BAD_START = _DANGLING_START | {
@@ -306,6 +312,25 @@ _CLAIM_BAD_START = _DANGLING_START | {
     "let",
     "let's",
     "one",
+    # A subordinate clause leans on a main clause it lacks ("Even if the model was outputting
+    # gibberish", "once you're robust to the noise"), and a clause opening on its verb has lost
+    # its subject ("is worse than scaling laws", "was a result of dropout").
+    "though",
+    "although",
+    "even",
+    "once",
+    "after",
+    "before",
+    "where",
+    "while",
+    "because",
+    "since",
+    "unless",
+    "until",
+    "whether",
+    "of",
+    "from",
+    *_AUX,
 }
 
 
@@ -372,12 +397,6 @@ def _head(clause: str) -> str:
         or (words[i].lower().endswith("ly") and len(words[i]) > 4)
     ]
     return " ".join(words[: cuts[-1]]) if cuts else " ".join(words)
-
-
-_AUX = frozenset(
-    """is are was were be been am has have had does do did can could will would should may might
-    must isn't aren't wasn't doesn't don't didn't can't won't""".split()  # noqa: SIM905
-)
 
 
 def _has_verb(words: list[str]) -> bool:

@@ -232,6 +232,20 @@ def test_title_claims_drop_the_framing_and_keep_only_clauses_that_say_something(
     ) == ["Induction Heads Are an Interesting Non-trivial Circuit"]
 
 
+def test_a_clause_leaning_on_another_or_missing_its_subject_is_never_a_title(ep19, embedder):
+    # A concession or condition leans on a main clause it lacks; a clause that opens on its
+    # verb lost its subject to a lead-in ("my guess is that that was ...").
+    assert _claims("Though argument 6 is cheating, to be fair.") == []
+    assert _claims("Even if the model was outputting seemingly random gibberish.") == []
+    assert _claims("And my guess is that that was a result of dropout.") == []
+    assert _claims("Once you're robust to the noise, the model cleans up its memorization.") == [
+        "The Model Cleans Up Its Memorization"
+    ]
+    # Episode 19 at 22:30 was titled "Is Worse Than Scaling Laws".
+    title = create_snip(ep19, 1350, provider=LocalProvider(embedder)).title
+    assert not re.match(r"(?:Is|Are|Was|Were|Though|Even|Once|After) ", title), title
+
+
 def test_a_question_ending_on_this_names_what_it_asks_about(ep19, embedder):
     """Daniel asks whether mechanistic interpretability can be automated: "Can we somehow
     automate this?" becomes a title that says what "this" is."""
