@@ -11,6 +11,7 @@ from snips.store import SnipStore
 from tests.conftest import REPO
 from tests.support.snips_data import awkward_snip
 from ui import player_time
+from ui.snips import _quote_line
 
 
 def test_snips_page_lists_filters_and_favourites(tmp_path, monkeypatch):
@@ -33,6 +34,25 @@ def test_snips_page_lists_filters_and_favourites(tmp_path, monkeypatch):
     fav.click().run()
     assert store.get(a.id).favourite is True
     assert not at.exception
+
+
+def test_a_quote_of_several_speakers_shows_each_turn_as_its_own_paragraph(tmp_path, monkeypatch):
+    monkeypatch.setenv("PODLENS_DATA_DIR", str(tmp_path))
+    quote = (
+        "Daniel Filan: Why does AdamW matter?\nNeel Nanda: It does weight decay without momentum."
+    )
+    SnipStore(tmp_path).save(awkward_snip(quote=quote, title="AdamW"))
+    at = AppTest.from_file(str(REPO / "app_pages" / "snips.py"), default_timeout=60).run()
+    assert not at.exception
+    [shown] = [m.value for m in at.markdown if m.value.startswith("> ")]
+    # Consecutive "> " lines would render as one paragraph running the turns together.
+    assert shown == (
+        "> **Daniel Filan:** Why does AdamW matter?\n>\n"
+        "> **Neel Nanda:** It does weight decay without momentum\\."
+    )
+    assert not [c for c in at.caption if c.value.startswith("— ")]  # each turn names its speaker
+    # One speaker's quote has no prefixes: a colon in what was said is not a speaker.
+    assert "**" not in _quote_line("The final answer to the question is: we're much better.")
 
 
 # -- the player's Snip controls on the episode page ---------------------------------------------

@@ -9,6 +9,7 @@ actions=[result_snip_button])``) or call them (``best_moments_panel``); the libr
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import streamlit as st
@@ -258,8 +259,9 @@ def snip_card(s: Snip, key: str) -> None:
             f"{md_text(s.episode_title or s.episode)} · {fmt_time(s.start)}–{fmt_time(s.end)}"
             + (f" · {md_text(s.chapter)}" if s.chapter else "")
         )
-        st.markdown("\n".join(f"> {md_text(line)}" for line in s.quote.splitlines() if line))
-        if s.speaker:
+        # One paragraph a speaker turn (consecutive "> " lines would run into one paragraph).
+        st.markdown("\n>\n".join(f"> {_quote_line(line)}" for line in s.quote.splitlines() if line))
+        if s.speaker and not _SPEAKER_PREFIX.match(s.quote.strip()):  # else each turn names it
             st.caption(f"— {md_text(s.speaker)}")
         if s.takeaways:
             st.markdown("\n".join(f"- {md_text(t)}" for t in s.takeaways))
@@ -301,6 +303,19 @@ def snip_card(s: Snip, key: str) -> None:
             if st.button(":material/delete: Delete", key=f"del_{key}"):
                 store.delete(s.id)
                 st.rerun()
+
+
+# "Neel Nanda: ..." (snips.window prefixes each turn so when a quote has several speakers); a
+# capitalised name of one to four words, so "the answer is: yes" is no speaker.
+_SPEAKER_PREFIX = re.compile(r"^([A-Z][\w'.-]*(?: [A-Z0-9][\w'.-]*){0,3}):\s+(?=\S)")
+
+
+def _quote_line(line: str) -> str:
+    """A quote line as Markdown, its "Speaker: " prefix (multi-speaker quotes) in bold."""
+    m = _SPEAKER_PREFIX.match(line)
+    if not m:
+        return md_text(line)
+    return f"**{md_text(m.group(1))}:** {md_text(line[m.end() :])}"
 
 
 def export_downloads(snips: list[Snip]) -> None:
