@@ -493,9 +493,17 @@ def candidate_phrases(text: str, max_words: int = 3) -> dict[str, int]:
     for run in runs:
         for n in range(1, max_words + 1):
             for i in range(len(run) - n + 1):
+                if _past_verb(run[i + n - 1]):
+                    continue
                 phrase = " ".join(run[i : i + n])
                 counts[phrase] = counts.get(phrase, 0) + 1
     return counts
+
+
+def _past_verb(word: str) -> bool:
+    """A word ending a phrase in "-ed" is a verb ("Redwood studied", "the model memorized"): an
+    adjective in "-ed" comes before its noun ("trained model"), inside the phrase."""
+    return len(word) >= 6 and word.endswith("ed") and not word.endswith("eed")
 
 
 class LocalProvider:

@@ -20,6 +20,7 @@ from snips.ai import (
     SnipContext,
     _claims,
     _question_from_clause,
+    candidate_phrases,
     provider_from_env,
     tidy_sentence,
 )
@@ -244,6 +245,16 @@ def test_a_clause_leaning_on_another_or_missing_its_subject_is_never_a_title(ep1
     # Episode 19 at 22:30 was titled "Is Worse Than Scaling Laws".
     title = create_snip(ep19, 1350, provider=LocalProvider(embedder)).title
     assert not re.match(r"(?:Is|Are|Was|Were|Though|Even|Once|After) ", title), title
+
+
+def test_a_keyphrase_never_ends_on_a_past_tense_verb(ep19, embedder):
+    # Episode 19 at 2:08:05 was titled "Strict Induction Heads and Redwood Studied".
+    phrases = candidate_phrases("The models Redwood studied had strict induction heads.")
+    assert "redwood studied" not in phrases and "studied" not in phrases
+    assert "strict induction heads" in phrases and "redwood" in phrases
+    assert "trained model" in candidate_phrases("A trained model memorized.")  # "-ed" before a noun
+    title = create_snip(ep19, 7685, provider=LocalProvider(embedder)).title
+    assert "Studied" not in title, title
 
 
 def test_a_question_ending_on_this_names_what_it_asks_about(ep19, embedder):
