@@ -18,7 +18,9 @@ For a question, :class:`Asker`
    ``context_weight`` x how much more like the question the sentence just before it in the turn
    is (its *context*): a reply often names the topic in one sentence and answers in the next
    ("... acted as backups.  And my guess is that was a result of dropout"), and that next
-   sentence, unlike the first, shares few words with the question;
+   sentence, unlike the first, shares few words with the question; less ``asking_weight`` for a
+   sentence of a turn that asks (the host's setup of a question is not its answer); plus
+   ``definition_weight`` for a sentence that defines X when the question is "What is X?";
 4. decides whether the episode discusses it at all: the best ``support``, minus
    ``missing_weight`` x the share of the question's IDF mass that occurs *nowhere* in the episode,
    must clear ``threshold`` (calibrated on the dev split of ``tests/eval/ask_axrp19.jsonl``); if
@@ -48,7 +50,7 @@ from typing import Any
 import numpy as np
 
 from index.embed import embed_texts, embedding_dim, model_id
-from index.search import KINDS, Searcher, SearchResult, tokenize
+from index.search import KINDS, Searcher, SearchResult, definition_of, tokenize
 from podlens.errors import PodlensError
 from podlens.links import deep_link
 from podlens.models import Episode
@@ -80,6 +82,7 @@ class AskConfig:
     answer_qa_weight: float = 0.2
     context_weight: float = 0.6  # x how much more like the question the sentence before is
     asking_weight: float = 0.3  # less this for a sentence of a turn that asks (the host's setup)
+    definition_weight: float = 0.3  # "What is X?": + this for a sentence that defines X
     margin: float = 0.7  # answer sentences score within this of the best
     max_sentences: int = 5
     max_words: int = 120
@@ -181,6 +184,7 @@ class Candidate:
     qa: float = 0.0  # it opens a reply to a question this much like the listener's
     context: float = 0.0  # cosine of the sentence before it in its turn (not a question)
     asking: bool = False  # it is in a turn that ends by asking the next speaker a question
+    defines: bool = False  # the question asks "What is X?" and this sentence defines X
     support: float = 0.0  # how strongly it shows the question is discussed
     score: float = 0.0  # how well it answers
     vector: np.ndarray | None = field(default=None, repr=False)
@@ -386,7 +390,9 @@ class Asker:
                     extra.setdefault(q.key, q)
         self._embed(out + list(extra.values()), texts)
         qtoks = question_tokens(question, names)
+        defines = definition_of(question)
         for c in out:
+            c.defines = bool(defines and defines.search(c.text))
             et = texts[c.episode]
             c.dense = float(c.vector @ qvec)
             c.coverage = _coverage(qtoks, set(tokenize(c.text)), et)
@@ -587,6 +593,7 @@ def score(c: Candidate, cfg: AskConfig) -> float:
         + cfg.answer_rank_weight / (1 + c.rank)
         + cfg.context_weight * max(0.0, c.context - c.dense)
         - cfg.asking_weight * c.asking
+        + cfg.definition_weight * c.defines
         - _shape_penalty(c)
     )
 

@@ -381,6 +381,13 @@ def variants():
     before = replace(final_s, phrase_min_words=0, land=False)
     yield "before #10: no exact wording, no landing", chunk, before, Tried(candidate_dedup=True)
     yield "final, no exact wording", chunk, replace(final_s, phrase_min_words=0), shipped
+    for bonus in (0.0, 0.01, 0.03):
+        yield (
+            f"final, definitions first {bonus}",
+            chunk,
+            replace(final_s, definition_bonus=bonus),
+            shipped,
+        )
     yield "final, no landing", chunk, replace(final_s, land=False), shipped
     yield "final, old dedup rule", chunk, final_s, Tried(candidate_dedup=True)
     for margin in (0.02, 0.05, 0.1):

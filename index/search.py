@@ -119,6 +119,31 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
+# "What is X?" / "What are Xs?" with X of at most four words: a listener meeting a term.
+_WHAT_IS_RE = re.compile(
+    r"^(?:so,?\s+)?what(?:'s|\s+is|\s+are)\s+(?:an?\s+|the\s+)?(?P<x>[\w'’ -]+?)\s*\??$", re.I
+)
+_QUOTE_MARK = r"['\"‘’“”]?"
+
+
+def definition_of(query: str) -> re.Pattern[str] | None:
+    """For a query "What is X?", a pattern for a sentence that defines X, else None: "X is
+    a/an/the/this/these/when/where ...", "X means", "the idea behind/of X is", "called X",
+    "X, which ..." (X singular or plural, in quote marks or not).  "Induction heads are actually
+    a deep mechanism" uses the term; "an induction head is this circuit ..." defines it."""
+    m = _WHAT_IS_RE.match(" ".join(query.split()))
+    if m is None or len(m.group("x").split()) > 4:
+        return None
+    x = m.group("x").lower()
+    x = re.escape(x[:-1] if x.endswith("s") else x).replace("\\ ", r"[\s-]+")
+    x = rf"(?<![\w-]){_QUOTE_MARK}{x}(?:s|es)?{_QUOTE_MARK}(?![\w-])"  # not "anti-induction head"
+    return re.compile(
+        rf"{x}\s+(?:is|are)\s+(?:an?|the|this|these|when|where)\b|{x}\s+means\b|"
+        rf"\bidea (?:behind|of) (?:the )?{x}\s+is\b|\bcalled (?:the )?{x}|{x},\s+which\b",
+        re.I,
+    )
+
+
 @dataclass
 class SearchConfig:
     """The shipped settings (chosen on the dev split; ``bench/eval_search.py`` varies them)."""
@@ -135,6 +160,10 @@ class SearchConfig:
     evidence_overlap: float = 0.7
     paper_share: int = 5  # mixed kinds: at most one paper result per this many results (0: off)
     phrase_min_words: int = 5  # a run of >= this many query words in a passage wins (0: off)
+    # "What is X?": a passage that defines X ("X is a/the/this/when ...", "called X", "X, which
+    # ...") gets this much more, ahead of any that does not (0: off).  Own definition questions
+    # (tests/eval/axrp19_define.jsonl), dev R@1 0.14 -> 0.71; no other question is touched.
+    definition_bonus: float = 1.0
     # Start a transcript result at its best sentence group's first sentence (a quote always lands
     # on the sentence saying it).  Off by default: it cost held-out R@5 0.76 -> 0.69 (README).
     land: bool = False
@@ -333,6 +362,7 @@ class HybridIndex:
             return []
         self._query.piece_sims = None
         self._query.phrase = None
+        self._query.define = None
         self._query.tokens = tokenize(query)
         cfg = self.config
         mask = np.isin(self.kind, list(kinds))
@@ -342,6 +372,7 @@ class HybridIndex:
             return []
         fused = self.fuse(self.rankings(query), mask)
         fused = self.exact_wording(query, fused)
+        fused = self.definitions_first(query, fused)
         mixed = (
             cfg.paper_share > 0
             and bool((mask & (self.kind == "paper")).any())
@@ -384,6 +415,22 @@ class HybridIndex:
             run = longest_run(q, self.phrase_text[i])
             if run >= need:
                 out[i] += run  # fused scores are < 1: any run outranks fusion alone
+        return out
+
+    def definitions_first(self, query: str, fused: np.ndarray) -> np.ndarray:
+        """``fused`` with ``definition_bonus`` added to every passage among the top ``depth``
+        whose heard text defines X, when the query asks "What is X?" (:func:`definition_of`): a
+        listener meeting a term wants where it is explained, not every passage that uses it."""
+        pattern = definition_of(query) if self.config.definition_bonus else None
+        if pattern is None:
+            return fused
+        self._query.define = pattern  # result() emphasises the defining sentence
+        out = fused.copy()
+        for i in np.argsort(-fused, kind="stable")[: self.config.depth]:
+            if not np.isfinite(fused[i]):
+                break
+            if pattern.search(self.passages[i].text):
+                out[i] += self.config.definition_bonus
         return out
 
     def result(self, row: int, score: float) -> SearchResult:
@@ -448,6 +495,8 @@ class HybridIndex:
         episode = self.passages[row].episode
         answer = self._quoted_sentence(row, lo, hi)
         if answer is None:
+            answer = self._defining_sentence(row, lo, hi)
+        if answer is None:
             first, end, lead = self._best_group(row, lo, hi)
             answer = self._answer_sentence(episode, first, end)
             if not (cfg.land and lead > cfg.land_margin):
@@ -489,6 +538,15 @@ class HybridIndex:
             return first
         terms = set(getattr(self._query, "tokens", ()))
         return max(long, key=lambda j: (len(terms.intersection(tokenize(sents[j].text))), -j))
+
+    def _defining_sentence(self, row: int, lo: int, hi: int) -> int | None:
+        """The first sentence (index in ``lo..hi``) that defines this query's X, if it asks
+        "What is X?" and passage ``row`` holds one."""
+        pattern = getattr(self._query, "define", None)
+        if pattern is None:
+            return None
+        sents = self.sentences[self.passages[row].episode]
+        return next((i for i in range(lo, hi) if pattern.search(sents[i].text)), None)
 
     def _quoted_sentence(self, row: int, lo: int, hi: int) -> int | None:
         """The sentence (index in ``lo..hi``) holding the longest run of the query's words when

@@ -393,3 +393,13 @@ def test_the_hosts_setup_of_a_question_is_not_taken_for_its_answer(asker):
     assert not a.abstained
     assert any("my guess is it's not that big a deal" in c.text for c in a.citations)
     assert all(c.speaker == "Neel Nanda" for c in a.citations)
+
+
+def test_what_is_x_is_answered_by_the_sentence_that_defines_x(asker):
+    a = asker.ask("What is superposition?")
+    assert not a.abstained
+    assert "called superposition, which you can essentially think of" in a.citations[0].text
+    a = asker.ask("What is the logit lens?")
+    assert "called the logit lens where you just cut off the last several layers" in (
+        a.citations[0].text
+    )

@@ -13,7 +13,15 @@ import numpy as np
 import pytest
 
 from index.evaluate import hit_offset, normalize_words
-from index.search import HybridIndex, SearchConfig, Searcher, longest_run, phrase_words, tokenize
+from index.search import (
+    HybridIndex,
+    SearchConfig,
+    Searcher,
+    definition_of,
+    longest_run,
+    phrase_words,
+    tokenize,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 EVAL = REPO / "tests" / "eval" / "axrp19.jsonl"
@@ -112,6 +120,29 @@ def test_a_verbatim_quote_ranks_the_passage_that_says_it_first(searcher: Searche
     assert hit_offset(first.text, QUOTE) == 3, first.text[:120]  # "So hypothesis two, <quote>"
     assert hit_offset(first.answer, QUOTE) is not None, first.answer
     assert 3 * 3600 + 14 * 60 <= first.passage_start <= first.start < 3 * 3600 + 15 * 60
+
+
+def test_what_is_x_ranks_where_x_is_defined_first_and_emphasises_the_definition(
+    searcher: Searcher,
+):
+    # Passages that merely use a term ranked above the one that explains it ("What is
+    # grokking?" had the definition 3rd, "What is an induction head?" 10th).
+    for question, definition in [
+        ("What is grokking?", "grokking is this"),
+        ("What is superposition?", "called superposition, which"),
+        ("What is K composition?", "K composition is when"),
+    ]:
+        first = searcher.search(question, k=5)[0]
+        assert definition.lower() in first.answer.lower().replace("'", ""), (question, first)
+    heads = searcher.search("What is an induction head?", k=5)
+    assert any("an induction head is this circuit" in r.text for r in heads[:3])
+    # Only "What is X?" with a short X, and X itself, not a longer term ending in it.
+    pattern = definition_of("What are induction heads?")
+    assert pattern.search("So an induction head is this circuit that appears in two layer")
+    assert not pattern.search("An anti-induction head is a head which has the induction pattern")
+    assert not pattern.search("In my opinion, induction heads are actually a deep mechanism")
+    assert definition_of("What is a head that looks like induction but pushes it down?") is None
+    assert definition_of("Why is grokking sudden?") is None
 
 
 def test_a_result_lands_on_its_answering_sentence_and_reads_as_speaker_turns(
