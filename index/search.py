@@ -132,9 +132,9 @@ def definition_of(query: str) -> re.Pattern[str] | None:
     "X, which ..." (X singular or plural, in quote marks or not).  "Induction heads are actually
     a deep mechanism" uses the term; "an induction head is this circuit ..." defines it."""
     m = _WHAT_IS_RE.match(" ".join(query.split()))
-    if m is None or len(m.group("x").split()) > 4:
-        return None
-    x = m.group("x").lower()
+    x = m.group("x").lower() if m else ""
+    if not x or len(x.split()) > 4 or all(w in STOP_WORDS for w in x.split()):
+        return None  # "What is this?", "What is it?": no term to look for
     x = re.escape(x[:-1] if x.endswith("s") else x).replace("\\ ", r"[\s-]+")
     x = rf"(?<![\w-]){_QUOTE_MARK}{x}(?:s|es)?{_QUOTE_MARK}(?![\w-])"  # not "anti-induction head"
     return re.compile(

@@ -143,6 +143,7 @@ def test_what_is_x_ranks_where_x_is_defined_first_and_emphasises_the_definition(
     assert not pattern.search("In my opinion, induction heads are actually a deep mechanism")
     assert definition_of("What is a head that looks like induction but pushes it down?") is None
     assert definition_of("Why is grokking sudden?") is None
+    assert definition_of("What is this?") is None and definition_of("what's that") is None
 
 
 def test_a_result_lands_on_its_answering_sentence_and_reads_as_speaker_turns(
