@@ -55,7 +55,7 @@ from podlens.errors import PodlensError
 from podlens.links import deep_link
 from podlens.models import Episode
 from podlens.sentences import Sentence, episode_sentences, split_sentences, texts_hash
-from podlens.text import QUERY_STOP_WORDS, speaker_words, without_speakers
+from podlens.text import QUERY_STOP_WORDS, is_question, speaker_words, without_speakers
 from snips.ai import mmr
 
 NOT_DISCUSSED = "Not discussed in this episode."
@@ -210,6 +210,7 @@ class _EpisodeText:
     n: int
     asked: dict[int, list[int]] = field(default_factory=dict)  # reply sentence -> questions
     asking: set[int] = field(default_factory=set)  # turns that end by asking the next speaker
+    speakers: frozenset[str] = frozenset()  # the words of its speakers' names (speaker_words)
     vectors: np.ndarray | None = None  # (n, dim) sentence vectors stored at ingest, if any
 
     def idf_of(self, token: str) -> float:
@@ -230,13 +231,14 @@ def _episode_text(ep: Episode) -> _EpisodeText:
     for (plo, phi), (lo, hi) in itertools.pairwise(turns):
         if sents[plo].speaker == sents[lo].speaker:
             continue
-        if _is_question(sents[phi - 1].text):
+        if is_question(sents[phi - 1].text):
             asking.add(sents[plo].turn)
-        qs = [j for j in range(max(plo, phi - 3), phi) if _is_question(sents[j].text)]
+        qs = [j for j in range(max(plo, phi - 3), phi) if is_question(sents[j].text)]
         if qs:
             for i in range(lo, min(hi, lo + 2)):
                 asked[i] = qs
-    return _EpisodeText(ep, sents, [s.word for s in sents], idf, n, asked, asking)
+    speakers = speaker_words(t.speaker for t in ep.turns)
+    return _EpisodeText(ep, sents, [s.word for s in sents], idf, n, asked, asking, speakers)
 
 
 def by_turn_index(sents: Sequence[Sentence]) -> list[tuple[int, int]]:
@@ -248,10 +250,6 @@ def by_turn_index(sents: Sequence[Sentence]) -> list[tuple[int, int]]:
         else:
             spans.append((i, i + 1))
     return spans
-
-
-def _is_question(text: str) -> bool:
-    return text.rstrip("\"'”’)").endswith("?")
 
 
 def question_tokens(question: str, names: frozenset[str] = frozenset()) -> list[str]:
@@ -267,7 +265,7 @@ def _context_index(et: _EpisodeText, i: int) -> list[int]:
     question is read by ``qa``): ``[i - 1]`` or ``[]``."""
     if i <= 0 or et.sentences[i - 1].turn != et.sentences[i].turn:
         return []
-    return [] if _is_question(et.sentences[i - 1].text) else [i - 1]
+    return [] if is_question(et.sentences[i - 1].text) else [i - 1]
 
 
 def _stream_candidate(episode: str, et: _EpisodeText, i: int, rank: int = 0) -> Candidate:
@@ -374,7 +372,7 @@ class Asker:
                 cands.setdefault(c.key, c)
         # "What does Neel think of X?": the name says who, not what, and its words would match
         # the host's introduction of the guest; the sentences are compared with the rest.
-        names = speaker_words(t.speaker for et in texts.values() for t in et.episode.turns)
+        names = frozenset().union(*(et.speakers for et in texts.values()))
         qvec = embed_texts(self.searcher.model, [without_speakers(question, names)])[0]
         out = list(cands.values())
         if not out:
@@ -639,7 +637,7 @@ def _shape_penalty(c: Candidate) -> float:
         p += 0.2
     elif c.words < 9:
         p += 0.06
-    if c.text.rstrip("\"'”’)").endswith("?"):
+    if is_question(c.text):
         p += 0.08
     return p
 

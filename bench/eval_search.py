@@ -45,7 +45,7 @@ from index.search import HybridIndex, SearchConfig, SearchResult, tokenize
 from index.store import flat_index
 from podlens.config import embed_model_name
 from podlens.sentences import Sentence, episode_sentences
-from podlens.text import QUERY_STOP_WORDS, speaker_words, without_speakers
+from podlens.text import QUERY_STOP_WORDS, is_question, speaker_words, without_speakers
 
 _CACHE: dict[str, np.ndarray] = {}
 CACHE_FILE = Path(__file__).resolve().parent / "results" / "embedding_cache.npz"
@@ -138,6 +138,7 @@ class TriedIndex(HybridIndex):
         self.asked_keys: np.ndarray | None = None  # (n, d) the asked question's vector per passage
         self.asked_owner = np.full(self.n, -1)
         self.asked_offset = np.zeros(self.n)
+        self.speakers = speaker_words(p.speaker for p in self.passages if p.speaker)
         if tried.bigrams:
             import bm25s
 
@@ -159,7 +160,7 @@ class TriedIndex(HybridIndex):
         return toks + [a + "_" + b for a, b in itertools.pairwise(toks)]
 
     def _without_names(self, query: str) -> str:
-        return without_speakers(query, speaker_words(p.speaker for p in self.passages if p.speaker))
+        return without_speakers(query, self.speakers)
 
     def lexical_scores(self, query: str) -> np.ndarray:
         if self.tried.speaker_names == "all":
@@ -261,28 +262,30 @@ def _asked_keys(idx: TriedIndex, model, sentences, reach: int) -> None:
     asks), if it starts within ``reach`` words of where that reply (or question) begins."""
     import bisect
 
-    from ask.answer import _is_question, by_turn_index
+    from ask.answer import by_turn_index
 
     keys: list[str] = []
     owner = np.full(idx.n, -1)
     offset = np.zeros(idx.n)
+    turns = {}  # each episode's turn spans, their first sentences and its sentences' words
+    for ep, sents in sentences.items():
+        spans = by_turn_index(sents)
+        turns[ep] = (spans, [lo for lo, _ in spans], [s.word for s in sents])
     for i, p in enumerate(idx.passages):
         sents = sentences.get(p.episode) if p.kind == "transcript" else None
         if not sents:
             continue
-        spans = by_turn_index(sents)
-        starts = [lo for lo, _ in spans]
-        words = [s.word for s in sents]
+        spans, starts, words = turns[p.episode]
         first = max(0, bisect.bisect_right(words, p.word_start) - 1)
         t = bisect.bisect_right(starts, first) - 1
         lo, hi = spans[t]
         qs: list[int] = []
-        if _is_question(sents[hi - 1].text) and first >= hi - 3:
-            qs = [j for j in range(max(lo, hi - 3), hi) if _is_question(sents[j].text)]
+        if is_question(sents[hi - 1].text) and first >= hi - 3:
+            qs = [j for j in range(max(lo, hi - 3), hi) if is_question(sents[j].text)]
             begin = lo
         elif t > 0 and sents[spans[t - 1][0]].speaker != sents[lo].speaker:
             plo, phi = spans[t - 1]
-            qs = [j for j in range(max(plo, phi - 3), phi) if _is_question(sents[j].text)]
+            qs = [j for j in range(max(plo, phi - 3), phi) if is_question(sents[j].text)]
             begin = lo
         if not qs or p.word_start - sents[begin].word > reach:
             continue

@@ -57,7 +57,7 @@ from index.store import IndexStore
 from podlens.errors import PodlensError
 from podlens.links import deep_link
 from podlens.sentences import Sentence, by_turn, episode_sentences, join_sentences
-from podlens.text import STOP_WORDS
+from podlens.text import STOP_WORDS, is_question
 
 KINDS = ("transcript", "paper")
 
@@ -503,7 +503,7 @@ class HybridIndex:
                 return lo, answer
         sents = self.sentences[episode]
         start = answer
-        if answer > lo and sents[answer - 1].text.rstrip("\"'”’)").endswith("?"):
+        if answer > lo and is_question(sents[answer - 1].text):
             start = answer - 1
         return start, answer
 

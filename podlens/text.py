@@ -60,6 +60,11 @@ HEDGE_WORDS = frozenset(
 )
 
 
+def is_question(sentence: str) -> bool:
+    """Whether a sentence ends on a question mark, before any closing quote marks or bracket."""
+    return sentence.rstrip("\"'”’)").endswith("?")
+
+
 def speaker_words(speakers: Iterable[str]) -> frozenset[str]:
     """The lower-cased words of speakers' names: ``["Neel Nanda"]`` -> ``{"neel", "nanda"}``."""
     return frozenset(w for name in speakers for w in _WORD.findall(name.lower()) if len(w) > 1)
