@@ -30,6 +30,7 @@ from bench.ep19 import EP19_MD, SHARED  # noqa: E402
 from ingest.transcript import parse_transcript  # noqa: E402
 from podlens.config import embed_model_name  # noqa: E402
 from podlens.sentences import split_sentences  # noqa: E402
+from podlens.text import is_question  # noqa: E402
 
 LIBRARY_EVAL = REPO / "tests" / "eval" / "axrp_library.jsonl"
 
@@ -44,7 +45,7 @@ def pairs(answer_words: int | None = 120) -> list[tuple[str, str]]:
             continue
         turns = parse_transcript(f.read_text("utf-8"), f.name).to_turns()
         for a, b in itertools.pairwise(turns):
-            asks = [s for s in split_sentences(a.text) if s.strip().endswith("?")]
+            asks = [s for s in split_sentences(a.text) if is_question(s)]
             q, answer = " ".join(asks[-2:]), " ".join(b.text.split()[:answer_words])
             if a.speaker != b.speaker and len(q.split()) >= 5 and len(answer.split()) >= 25:
                 out.append((q, answer))

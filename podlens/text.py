@@ -61,8 +61,9 @@ HEDGE_WORDS = frozenset(
 
 
 def is_question(sentence: str) -> bool:
-    """Whether a sentence ends on a question mark, before any closing quote marks or bracket."""
-    return sentence.rstrip("\"'”’)").endswith("?")
+    """Whether a sentence ends on a question mark, before any closing quote marks or brackets
+    ('I was like, "Wait, what?"')."""
+    return sentence.rstrip().rstrip("\"'”’)]").endswith("?")
 
 
 def speaker_words(speakers: Iterable[str]) -> frozenset[str]:

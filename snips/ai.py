@@ -29,7 +29,8 @@ from podlens.config import Settings, settings
 from podlens.errors import PodlensError
 from podlens.http import FetchError, HttpClient, HttpConfig
 from podlens.sentences import split_sentences
-from podlens.text import clean_text, topic_stop_words
+from podlens.text import clean_text, is_question, topic_stop_words
+from snips.window import split_speaker
 
 MAX_TAKEAWAYS = 3
 MAX_TITLE_WORDS = 10
@@ -183,14 +184,6 @@ _ENDS_SENTENCE_RE = re.compile(r"[.!?…][\"'”’)\]]*$")
 def _ended(s: str) -> str:
     """``s`` with a full stop unless it has ended already."""
     return s if _ENDS_SENTENCE_RE.search(s) else s + "."
-
-
-_ASKS_RE = re.compile(r"\?[\"'”’)\]]*$")
-
-
-def _asks(sentence: str) -> bool:
-    """Whether a sentence ends on a question, quoted or not ('I was like, "Wait, what?"')."""
-    return bool(_ASKS_RE.search(sentence))
 
 
 def _balance_quotes(s: str) -> str:
@@ -570,7 +563,7 @@ class LocalProvider:
         if not text:
             raise PodlensError("cannot summarise an empty quote")
         # Speaker prefixes added for multi-speaker quotes are not content.
-        body = re.sub(r"(?m)^[^:\n]{1,40}:\s", "", quote)
+        body = "\n".join(split_speaker(line)[1] for line in quote.splitlines())
         # Whole sentences, however long: a takeaway must not start inside one.
         sents = [s for s in split_sentences(body, max_words=None) if len(s.split()) >= 3] or [text]
         # What the quote is about is said in its words, not in the speakers' names.
@@ -608,7 +601,7 @@ class LocalProvider:
                 q = _question_from_clause(clause)
                 if q:
                     questions.append(q)
-            if not _asks(s):  # a question is a claim of nothing
+            if not is_question(s):  # a question is a claim of nothing
                 claims.extend(_claims(s))
 
         def on_topic(c: str) -> bool:
@@ -654,7 +647,7 @@ class LocalProvider:
         self, sents: list[str], phrases: list[tuple[str, float]], doc_vec: np.ndarray
     ) -> list[str]:
         tidy = [tidy_sentence(s) for s in sents]
-        keep = [i for i, t in enumerate(tidy) if t and not _asks(t)] or list(range(len(tidy)))
+        keep = [i for i, t in enumerate(tidy) if t and not is_question(t)] or list(range(len(tidy)))
         cands = [tidy[i] for i in keep]
         vecs = embed_texts(self.embedder, cands)
         rel = vecs @ doc_vec

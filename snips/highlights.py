@@ -26,7 +26,7 @@ import numpy as np
 
 from podlens.models import Episode
 from podlens.sentences import Sentence
-from podlens.text import topic_stop_words
+from podlens.text import is_question, topic_stop_words
 from snips.ai import _DANGLING_START, first_word
 from snips.window import Window, timed_sentences
 
@@ -129,8 +129,8 @@ def best_moments(
         main_share = max(by_speaker.values()) / max(1, sum(by_speaker.values()))
         starts_turn = i == 0 or sents[i - 1].turn != sents[i].turn
         ends_turn = j + 1 >= len(sents) or sents[j + 1].turn != sents[j].turn
-        ends_question = win[-1].text.rstrip().endswith("?")
-        has_question = any(x.text.rstrip().endswith("?") for x in win)
+        ends_question = is_question(win[-1].text)
+        has_question = any(is_question(x.text) for x in win)
         contained.append(
             2.0 * main_share
             + 0.3 * starts_turn

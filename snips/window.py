@@ -15,6 +15,7 @@ quote starts and ends on whole sentences:
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -80,6 +81,18 @@ class Window:
         for turn_sents in by_turn(self.sentences):
             parts.append(f"{turn_sents[0].speaker}: " + " ".join(s.text for s in turn_sents))
         return "\n\n".join(parts)
+
+
+# "Neel Nanda: ..." as Window.quote starts each turn of a quote with several speakers: a
+# capitalised name of one to four words, so "The answer is: yes" names no speaker.
+_SPEAKER_PREFIX = re.compile(r"^([A-Z][\w'.-]*(?: [A-Z0-9][\w'.-]*){0,3}):\s+(?=\S)")
+
+
+def split_speaker(line: str) -> tuple[str, str]:
+    """A quote line's speaker and words: ``"Neel Nanda: So..."`` -> ``("Neel Nanda", "So...")``;
+    ``("", line)`` when the line names no speaker."""
+    m = _SPEAKER_PREFIX.match(line)
+    return (m.group(1), line[m.end() :]) if m else ("", line)
 
 
 def timed_sentences(episode: Episode) -> list[Sentence]:

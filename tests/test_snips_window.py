@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from podlens.errors import PodlensError
-from snips.window import snap, snip_window
+from snips.window import snap, snip_window, split_speaker
 from tests.support.snips_data import make_episode
 
 # Turn 1: 10 words in 0-100 s -> 10 s per word.  Sentences of 2, 3 and 5 words.
@@ -27,6 +27,16 @@ def test_default_window_is_the_minute_ending_at_the_tap_snapped_to_sentences():
     assert w.quote == "Ann: Six seven eight nine ten.\n\nBob: Alpha beta gamma."
     assert w.chapter == "Main"  # where the listener was at the tap
     assert w.speaker == "Ann"  # most words
+
+
+def test_each_turn_of_a_quote_gives_back_its_speaker_and_words_but_a_colon_in_speech_does_not():
+    lines = [line for line in snip_window(EP, at=115).quote.splitlines() if line]
+    assert [split_speaker(line) for line in lines] == [
+        ("Ann", "Six seven eight nine ten."),
+        ("Bob", "Alpha beta gamma."),
+    ]
+    said = "The first one is: intuitively, there is a spectrum."
+    assert split_speaker(said) == ("", said)
 
 
 def test_sentence_mostly_before_the_window_is_dropped():

@@ -9,7 +9,6 @@ actions=[result_snip_button])``) or call them (``best_moments_panel``); the libr
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 
 import streamlit as st
@@ -20,7 +19,7 @@ from podlens.timecode import fmt_time
 from snips.export import FORMATS, export_file, notion_settings, push_notion
 from snips.share import share_links
 from snips.store import Snip, SnipStore
-from snips.window import DEFAULT_AFTER, DEFAULT_BEFORE
+from snips.window import DEFAULT_AFTER, DEFAULT_BEFORE, split_speaker
 from ui import player_time, resources
 from ui.render import md_text
 from ui.state import app_base_url, set_moment
@@ -261,7 +260,7 @@ def snip_card(s: Snip, key: str) -> None:
         )
         # One paragraph a speaker turn (consecutive "> " lines would run into one paragraph).
         st.markdown("\n>\n".join(f"> {_quote_line(line)}" for line in s.quote.splitlines() if line))
-        if s.speaker and not _SPEAKER_PREFIX.match(s.quote.strip()):  # else each turn names it
+        if s.speaker and not split_speaker(s.quote.strip())[0]:  # else each turn names it
             st.caption(f"— {md_text(s.speaker)}")
         if s.takeaways:
             st.markdown("\n".join(f"- {md_text(t)}" for t in s.takeaways))
@@ -305,17 +304,10 @@ def snip_card(s: Snip, key: str) -> None:
                 st.rerun()
 
 
-# "Neel Nanda: ..." (snips.window prefixes each turn so when a quote has several speakers); a
-# capitalised name of one to four words, so "the answer is: yes" is no speaker.
-_SPEAKER_PREFIX = re.compile(r"^([A-Z][\w'.-]*(?: [A-Z0-9][\w'.-]*){0,3}):\s+(?=\S)")
-
-
 def _quote_line(line: str) -> str:
     """A quote line as Markdown, its "Speaker: " prefix (multi-speaker quotes) in bold."""
-    m = _SPEAKER_PREFIX.match(line)
-    if not m:
-        return md_text(line)
-    return f"**{md_text(m.group(1))}:** {md_text(line[m.end() :])}"
+    speaker, words = split_speaker(line)
+    return f"**{md_text(speaker)}:** {md_text(words)}" if speaker else md_text(line)
 
 
 def export_downloads(snips: list[Snip]) -> None:
