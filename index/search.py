@@ -126,20 +126,43 @@ _WHAT_IS_RE = re.compile(
 _QUOTE_MARK = r"['\"‘’“”]?"
 
 
-def definition_of(query: str) -> re.Pattern[str] | None:
-    """For a query "What is X?", a pattern for a sentence that defines X, else None: "X is
-    a/an/the/this/these/when/where ...", "X means", "the idea behind/of X is", "called X",
-    "X, which ..." (X singular or plural, in quote marks or not).  "Induction heads are actually
-    a deep mechanism" uses the term; "an induction head is this circuit ..." defines it."""
+def _defined_term(query: str) -> str | None:
+    """A regex for the X of a query "What is X?" (singular or plural, in quote marks or not, not
+    inside a longer hyphenated term), else None."""
     m = _WHAT_IS_RE.match(" ".join(query.split()))
     x = m.group("x").lower() if m else ""
     if not x or len(x.split()) > 4 or all(w in STOP_WORDS for w in x.split()):
         return None  # "What is this?", "What is it?": no term to look for
     x = re.escape(x[:-1] if x.endswith("s") else x).replace("\\ ", r"[\s-]+")
-    x = rf"(?<![\w-]){_QUOTE_MARK}{x}(?:s|es)?{_QUOTE_MARK}(?![\w-])"  # not "anti-induction head"
+    # Not inside "anti-induction head".
+    return rf"(?<![\w-]){_QUOTE_MARK}{x}(?:s|es)?{_QUOTE_MARK}(?![\w-])"
+
+
+def definition_of(query: str) -> re.Pattern[str] | None:
+    """For a query "What is X?", a pattern for a sentence that defines X, else None: "X is
+    a/an/the/this/these/when/where ...", "X means", "the idea behind/of X is", "called X",
+    "X, which ...".  "Induction heads are actually a deep mechanism" uses the term; "an
+    induction head is this circuit ..." defines it."""
+    x = _defined_term(query)
+    if x is None:
+        return None
     return re.compile(
         rf"{x}\s+(?:is|are)\s+(?:an?|the|this|these|when|where)\b|{x}\s+means\b|"
         rf"\bidea (?:behind|of) (?:the )?{x}\s+is\b|\bcalled (?:the )?{x}|{x},\s+which\b",
+        re.I,
+    )
+
+
+def definition_asked(query: str) -> re.Pattern[str] | None:
+    """For a query "What is X?", a pattern for a question in the episode that asks the same
+    ("So what is this mechanistic interpretability thing?", "What does X mean?"), else None:
+    in an interview the reply to it is where X is explained."""
+    x = _defined_term(query)
+    if x is None:
+        return None
+    return re.compile(
+        rf"\bwhat(?:'s|\s+is|\s+are)\s+(?:this\s+|these\s+|an?\s+|the\s+)?{x}(?:\s+thing)?\s*\?"
+        rf"|\bwhat\s+(?:does|do)\s+(?:the\s+)?{x}\s+mean\s*\?",
         re.I,
     )
 
@@ -362,7 +385,7 @@ class HybridIndex:
             return []
         self._query.piece_sims = None
         self._query.phrase = None
-        self._query.define = None
+        self._query.define = self._query.define_asked = None
         self._query.tokens = tokenize(query)
         cfg = self.config
         mask = np.isin(self.kind, list(kinds))
@@ -420,16 +443,23 @@ class HybridIndex:
     def definitions_first(self, query: str, fused: np.ndarray) -> np.ndarray:
         """``fused`` with ``definition_bonus`` added to every passage among the top ``depth``
         whose heard text defines X, when the query asks "What is X?" (:func:`definition_of`): a
-        listener meeting a term wants where it is explained, not every passage that uses it."""
+        listener meeting a term wants where it is explained, not every passage that uses it.
+        One where the interview itself asks what X is and the reply follows
+        (:meth:`_asked_definition`) gets twice that, ahead of the rest: "called X" or "X is
+        a ..." can be said in passing ("'mechanistic interpretability' is a mouthful")."""
         pattern = definition_of(query) if self.config.definition_bonus else None
         if pattern is None:
             return fused
-        self._query.define = pattern  # result() emphasises the defining sentence
+        asked = definition_asked(query)
+        # result() emphasises the defining sentence, or the reply to the question.
+        self._query.define, self._query.define_asked = pattern, asked
         out = fused.copy()
         for i in np.argsort(-fused, kind="stable")[: self.config.depth]:
             if not np.isfinite(fused[i]):
                 break
-            if pattern.search(self.passages[i].text):
+            if asked and self._asked_definition(i) is not None:  # the interview's own question
+                out[i] += 2 * self.config.definition_bonus
+            elif pattern.search(self.passages[i].text):
                 out[i] += self.config.definition_bonus
         return out
 
@@ -457,14 +487,11 @@ class HybridIndex:
             word_start=p.word_start,
             word_end=p.word_end,
         )
-        if p.kind != "transcript" or p.episode not in self.sentences:
+        span = self._sentence_span(row)
+        if span is None:
             return r
+        lo, hi = span
         sents = self.sentences[p.episode]
-        pos = self.sentence_words[p.episode]
-        lo = bisect.bisect_left(pos, p.word_start)
-        hi = bisect.bisect_left(pos, p.word_end)
-        if hi <= lo:
-            return r
         at_i, answer_i = self.landing(row, lo, hi)
         heard = sents[at_i:hi]
         first, last = heard[0], heard[-1]
@@ -479,6 +506,16 @@ class HybridIndex:
             for g in by_turn(heard)
         ]
         return r
+
+    def _sentence_span(self, row: int) -> tuple[int, int] | None:
+        """``[lo, hi)``: the indices of transcript passage ``row``'s sentences in its episode's
+        sentence stream; None for a paper passage or an episode without one."""
+        p = self.passages[row]
+        if p.kind != "transcript" or p.episode not in self.sentences:
+            return None
+        pos = self.sentence_words[p.episode]
+        lo, hi = bisect.bisect_left(pos, p.word_start), bisect.bisect_left(pos, p.word_end)
+        return (lo, hi) if hi > lo else None
 
     def landing(self, row: int, lo: int, hi: int) -> tuple[int, int]:
         """``(where the result starts, the answering sentence)`` as indices into the episode's
@@ -496,6 +533,8 @@ class HybridIndex:
         answer = self._quoted_sentence(row, lo, hi)
         if answer is None:
             answer = self._defining_sentence(row, lo, hi)
+        if answer is None and (asked := self._asked_definition(row)) is not None:
+            return asked
         if answer is None:
             first, end, lead = self._best_group(row, lo, hi)
             answer = self._answer_sentence(episode, first, end)
@@ -547,6 +586,26 @@ class HybridIndex:
             return None
         sents = self.sentences[self.passages[row].episode]
         return next((i for i in range(lo, hi) if pattern.search(sents[i].text)), None)
+
+    def _asked_definition(self, row: int) -> tuple[int, int] | None:
+        """``(the question, the answering sentence)`` when this query asks "What is X?" and
+        passage ``row`` holds someone asking the same, then another speaker's reply: the
+        result starts at the question, and the answer is the sentence of the reply (in the
+        passage) sharing most of the query's terms (:meth:`_answer_sentence`).  A speaker's
+        own "What is X? What do they even mean?" lists open questions; it answers nothing."""
+        asked = getattr(self._query, "define_asked", None)
+        span = self._sentence_span(row) if asked is not None else None
+        if span is None:
+            return None
+        lo, hi = span
+        sents = self.sentences[self.passages[row].episode]
+        for q in range(lo, hi - 1):
+            if sents[q + 1].speaker != sents[q].speaker and asked.search(sents[q].text):
+                end = q + 1
+                while end < hi and sents[end].turn == sents[q + 1].turn:
+                    end += 1
+                return q, self._answer_sentence(self.passages[row].episode, q + 1, end)
+        return None
 
     def _quoted_sentence(self, row: int, lo: int, hi: int) -> int | None:
         """The sentence (index in ``lo..hi``) holding the longest run of the query's words when

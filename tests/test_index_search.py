@@ -17,6 +17,7 @@ from index.search import (
     HybridIndex,
     SearchConfig,
     Searcher,
+    definition_asked,
     definition_of,
     longest_run,
     phrase_words,
@@ -144,6 +145,25 @@ def test_what_is_x_ranks_where_x_is_defined_first_and_emphasises_the_definition(
     assert definition_of("What is a head that looks like induction but pushes it down?") is None
     assert definition_of("Why is grokking sudden?") is None
     assert definition_of("What is this?") is None and definition_of("what's that") is None
+
+
+def test_what_is_x_asked_in_the_interview_ranks_the_reply_first_from_the_question(
+    searcher: Searcher,
+):
+    # "What is mechanistic interpretability?" put "'mechanistic interpretability' is a
+    # mouthful" first; the host asks it outright and Neel's reply explains it.
+    first = searcher.search("What is mechanistic interpretability?", k=5)[0]
+    assert first.text.startswith("So what is this mechanistic interpretability thing?")
+    assert first.turns[0].speaker == "Daniel Filan" and first.turns[1].speaker == "Neel Nanda"
+    assert "reverse engineering a compiled program binary" in first.text
+    assert first.answer in first.turns[1].text  # the reply answers, not the question
+    asked = definition_asked("What is mechanistic interpretability?")
+    assert asked.search("So what is this mechanistic interpretability thing?")
+    assert asked.search("Sorry, what does mechanistic interpretability mean?")
+    assert not asked.search("What is mechanistic interpretability useful for?")
+    # A speaker's own list of open questions answers none of them.
+    listed = searcher.search("What is superposition?", k=5)[0]
+    assert not listed.text.startswith("What is superposition? What do they even mean?")
 
 
 def test_a_result_lands_on_its_answering_sentence_and_reads_as_speaker_turns(
