@@ -213,7 +213,19 @@ def test_deep_link_opens_the_episode_at_that_second(page, app_url):
         assert box and box["x"] + box["width"] <= panel["x"] + panel["width"] + 1, (box, panel)
     _shot(page, "episode-desktop")
     page.set_viewport_size(PHONE)
-    page.wait_for_timeout(500)
+    # At phone width the sticky bar is the audio and two compact rows (where you are, Where am
+    # I?; Link, Snip, Adjust, speed): with Streamlit's spacing it took a quarter of the screen.
+    try:
+        page.wait_for_function(
+            """(most) => { const bar = document.querySelector('.st-key-pl_player');
+                 return !!bar && bar.getBoundingClientRect().width <= 390
+                   && bar.getBoundingClientRect().height <= most; }""",
+            arg=PHONE["height"] / 6,
+            timeout=10_000,
+        )
+    except sync_api.TimeoutError:
+        bar = page.locator(".st-key-pl_player").bounding_box()
+        pytest.fail(f"player bar at phone width is {bar}, more than a sixth of the screen")
     _shot(page, "episode-phone")
     # The player stays on top at phone width while the page scrolls under it.
     scroller = page.evaluate(SCROLL_PAGE, 1500)

@@ -87,6 +87,16 @@ a.pl-time:hover { text-decoration: underline; }
   [data-testid="stMarkdownContainer"] h2 { font-size: 1.45rem; }
   h1 { font-size: 2rem !important; }
   [data-testid="stMainBlockContainer"] { padding-top: 3.5rem; }
+  /* The sticky bar took a quarter of a phone's height: tighter rows, smaller controls. */
+  .st-key-pl_player { padding: 0.15rem 0 0.3rem 0; }
+  .st-key-pl_player [data-testid="stVerticalBlock"], .st-key-pl_player,
+  .st-key-pl_player [data-testid="stHorizontalBlock"] { row-gap: 0.3rem; column-gap: 0.35rem; }
+  .st-key-pl_player button { min-height: 2rem; padding: 0.1rem 0.55rem; }
+  .st-key-pl_player button p, .st-key-pl_player .pl-now-label { font-size: 0.85rem; }
+  /* The speed control (in its fragment's block) is as wide as it is: the block's wrapper asks
+     for 128px and wrapped it onto a row of its own. */
+  .st-key-pl_player [data-testid="stLayoutWrapper"]:has(.st-key-pl_player_ctl) {
+    flex: 0 0 fit-content; width: fit-content; }
 }
 </style>
 """

@@ -38,6 +38,11 @@ button.pl-live.pl-pressed { animation: pl-press 0.5s ease-out; }
 .pl-kbd { font: inherit; font-size: 0.72rem; line-height: 1; padding: 0.12rem 0.32rem;
   border-radius: 0.25rem; border: 1px solid currentColor; opacity: 0.75; }
 @media (pointer: coarse) { .pl-kbd { display: none; } }  /* phones: no keyboard to hint at */
+/* A phone-width window: as compact as the bar's other buttons (ui.components), no key hint. */
+@media (max-width: 640px) {
+  button.pl-live { font-size: 0.85rem; padding: 0.2rem 0.55rem; }
+  .pl-kbd { display: none; }
+}
 """
 # Material "content_cut" (Apache 2.0), drawn inline: the component's shadow root has no icon font.
 _JS = """

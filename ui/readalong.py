@@ -407,6 +407,7 @@ _LINK_CSS = """
 .pl-keys kbd { font: inherit; font-size: 0.8rem; padding: 0 0.3rem; border-radius: 0.25rem;
   border: 1px solid currentColor; }
 @media (pointer: coarse) { .pl-keys-btn { display: none; } }
+@media (max-width: 640px) { .pl-keys-btn span { display: none; } }  /* the ⌨ alone */
 """
 
 _component = st.components.v2.component(
