@@ -20,7 +20,9 @@ For a question, :class:`Asker`
    ("... acted as backups.  And my guess is that was a result of dropout"), and that next
    sentence, unlike the first, shares few words with the question; less ``asking_weight`` for a
    sentence of a turn that asks (the host's setup of a question is not its answer); plus
-   ``definition_weight`` for a sentence that defines X when the question is "What is X?";
+   ``definition_weight`` for a sentence that defines X when the question is "What is X?", and
+   ``reply_weight`` (ahead of all) for the opening of a reply to the interview's own "What is
+   X?" (search ranks that exchange first too: :func:`index.search.definition_asked`);
 4. decides whether the episode discusses it at all: the best ``support``, minus
    ``missing_weight`` x the share of the question's IDF mass that occurs *nowhere* in the episode,
    must clear ``threshold`` (calibrated on the dev split of ``tests/eval/ask_axrp19.jsonl``); if
@@ -50,7 +52,14 @@ from typing import Any
 import numpy as np
 
 from index.embed import embed_texts, embedding_dim, model_id
-from index.search import KINDS, Searcher, SearchResult, definition_of, tokenize
+from index.search import (
+    KINDS,
+    Searcher,
+    SearchResult,
+    definition_asked,
+    definition_of,
+    tokenize,
+)
 from podlens.errors import PodlensError
 from podlens.links import deep_link
 from podlens.models import Episode
@@ -83,6 +92,10 @@ class AskConfig:
     context_weight: float = 0.6  # x how much more like the question the sentence before is
     asking_weight: float = 0.3  # less this for a sentence of a turn that asks (the host's setup)
     definition_weight: float = 0.3  # "What is X?": + this for a sentence that defines X
+    # ... and this for one opening the reply when the interview asks "What is X?" itself: that
+    # reply is the answer, though it seldom says X ("Sure. So this is an annoyingly fuzzy
+    # question. The starting point I'd go with is: with an analogy to reverse engineering ...").
+    reply_weight: float = 2.0
     margin: float = 0.7  # answer sentences score within this of the best
     max_sentences: int = 5
     max_words: int = 120
@@ -185,6 +198,7 @@ class Candidate:
     context: float = 0.0  # cosine of the sentence before it in its turn (not a question)
     asking: bool = False  # it is in a turn that ends by asking the next speaker a question
     defines: bool = False  # the question asks "What is X?" and this sentence defines X
+    replies: bool = False  # ... and this sentence opens a reply to the interview's "What is X?"
     support: float = 0.0  # how strongly it shows the question is discussed
     score: float = 0.0  # how well it answers
     vector: np.ndarray | None = field(default=None, repr=False)
@@ -258,6 +272,23 @@ def question_tokens(question: str, names: frozenset[str] = frozenset()) -> list[
     drop = _QUERY_STOP_STEMS | set(tokenize(" ".join(names)))
     toks = [t for t in tokenize(question) if t not in drop]
     return list(dict.fromkeys(toks))
+
+
+# How much of the reply to the interview's own "What is X?" is its answer: the opening, long
+# enough to get past "Sure. So this is an annoyingly fuzzy question." (as many sentences as an
+# answer has).
+REPLY_SENTENCES = 5
+
+
+def _replies_to(et: _EpisodeText, i: int, asked: re.Pattern[str]) -> bool:
+    """Whether sentence ``i`` is among the first :data:`REPLY_SENTENCES` of another speaker's
+    reply to a question matching ``asked`` (:func:`index.search.definition_asked`)."""
+    lo = i
+    while lo > 0 and et.sentences[lo - 1].turn == et.sentences[i].turn:
+        lo -= 1
+    if i - lo >= REPLY_SENTENCES:
+        return False
+    return any(asked.search(et.sentences[j].text) for j in et.asked.get(lo, ()))
 
 
 def _context_index(et: _EpisodeText, i: int) -> list[int]:
@@ -388,10 +419,11 @@ class Asker:
                     extra.setdefault(q.key, q)
         self._embed(out + list(extra.values()), texts)
         qtoks = question_tokens(question, names)
-        defines = definition_of(question)
+        defines, asked = definition_of(question), definition_asked(question)
         for c in out:
-            c.defines = bool(defines and defines.search(c.text))
             et = texts[c.episode]
+            c.defines = bool(defines and defines.search(c.text))
+            c.replies = bool(asked and c.kind == "transcript" and _replies_to(et, c.index, asked))
             c.dense = float(c.vector @ qvec)
             c.coverage = _coverage(qtoks, set(tokenize(c.text)), et)
             if c.kind != "transcript":
@@ -592,6 +624,7 @@ def score(c: Candidate, cfg: AskConfig) -> float:
         + cfg.context_weight * max(0.0, c.context - c.dense)
         - cfg.asking_weight * c.asking
         + cfg.definition_weight * c.defines
+        + cfg.reply_weight * c.replies
         - _shape_penalty(c)
     )
 

@@ -403,3 +403,14 @@ def test_what_is_x_is_answered_by_the_sentence_that_defines_x(asker):
     assert "called the logit lens where you just cut off the last several layers" in (
         a.citations[0].text
     )
+
+
+def test_what_is_x_asked_in_the_interview_is_answered_by_the_reply(asker):
+    # The host asks "So what is this mechanistic interpretability thing?"; the answer was
+    # "'mechanistic interpretability' is a mouthful", "... has a really unique vibe ...".
+    a = asker.ask("What is mechanistic interpretability?")
+    assert not a.abstained
+    first = a.citations[0]
+    assert first.speaker == "Neel Nanda" and 60 < first.start < 75
+    assert "reverse engineering a compiled program binary to its source code" in first.text
+    assert "mouthful" not in a.answer
