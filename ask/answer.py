@@ -56,6 +56,7 @@ from index.search import (
     KINDS,
     Searcher,
     SearchResult,
+    asking_text,
     definition_asked,
     definition_of,
     tokenize,
@@ -288,7 +289,7 @@ def _replies_to(et: _EpisodeText, i: int, asked: re.Pattern[str]) -> bool:
         lo -= 1
     if i - lo >= REPLY_SENTENCES:
         return False
-    return any(asked.search(et.sentences[j].text) for j in et.asked.get(lo, ()))
+    return any(asked.search(asking_text(et.sentences, j)) for j in et.asked.get(lo, ()))
 
 
 def _context_index(et: _EpisodeText, i: int) -> list[int]:

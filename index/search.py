@@ -154,17 +154,28 @@ def definition_of(query: str) -> re.Pattern[str] | None:
 
 
 def definition_asked(query: str) -> re.Pattern[str] | None:
-    """For a query "What is X?", a pattern for a question in the episode that asks the same
-    ("So what is this mechanistic interpretability thing?", "What does X mean?"), else None:
-    in an interview the reply to it is where X is explained."""
+    """For a query "What is X?", a pattern for a question in the episode that asks the same, read
+    with the sentence before it in its turn (:func:`asking_text`), else None: "So what is this
+    X thing?", "What does X mean?", "... the terms like "X". What does that mean?", "... talking
+    about X. First of all, what is that?".  In an interview the reply is where X is explained."""
     x = _defined_term(query)
     if x is None:
         return None
+    that = r"(?:that|this|it|those|these)"
     return re.compile(
         rf"\bwhat(?:'s|\s+is|\s+are)\s+(?:this\s+|these\s+|an?\s+|the\s+)?{x}(?:\s+thing)?\s*\?"
-        rf"|\bwhat\s+(?:does|do)\s+(?:the\s+)?{x}\s+mean\s*\?",
+        rf"|\bwhat\s+(?:does|do)\s+(?:the\s+)?{x}\s+mean\s*\?"
+        rf"|{x}[^?]*?[.!]\W*\s+(?:[\w,]+\s+){{0,4}}?what(?:'s|\s+is|\s+are|\s+does|\s+do)\s+"
+        rf"{that}(?:\s+mean)?\s*\?\W*$",
         re.I,
     )
+
+
+def asking_text(sents: Sequence[Sentence], q: int) -> str:
+    """Question ``q`` with the sentence before it in its turn, which may name what "that" is."""
+    if q > 0 and sents[q - 1].turn == sents[q].turn:
+        return f"{sents[q - 1].text} {sents[q].text}"
+    return sents[q].text
 
 
 @dataclass
@@ -588,11 +599,12 @@ class HybridIndex:
         return next((i for i in range(lo, hi) if pattern.search(sents[i].text)), None)
 
     def _asked_definition(self, row: int) -> tuple[int, int] | None:
-        """``(the question, the answering sentence)`` when this query asks "What is X?" and
-        passage ``row`` holds someone asking the same, then another speaker's reply: the
-        result starts at the question, and the answer is the sentence of the reply (in the
-        passage) sharing most of the query's terms (:meth:`_answer_sentence`).  A speaker's
-        own "What is X? What do they even mean?" lists open questions; it answers nothing."""
+        """``(where the result starts, the answering sentence)`` when this query asks "What is
+        X?" and passage ``row`` holds someone asking the same, then another speaker's reply:
+        the result starts at the question (or the sentence before it, naming what its "that"
+        is), and the answer is the sentence of the reply (in the passage) sharing most of the
+        query's terms (:meth:`_answer_sentence`).  A speaker's own "What is X? What do they
+        even mean?" lists open questions; it answers nothing."""
         asked = getattr(self._query, "define_asked", None)
         span = self._sentence_span(row) if asked is not None else None
         if span is None:
@@ -600,11 +612,13 @@ class HybridIndex:
         lo, hi = span
         sents = self.sentences[self.passages[row].episode]
         for q in range(lo, hi - 1):
-            if sents[q + 1].speaker != sents[q].speaker and asked.search(sents[q].text):
+            if sents[q + 1].speaker != sents[q].speaker and asked.search(asking_text(sents, q)):
                 end = q + 1
                 while end < hi and sents[end].turn == sents[q + 1].turn:
                     end += 1
-                return q, self._answer_sentence(self.passages[row].episode, q + 1, end)
+                # "... the terms "program equilibria". What does that mean?": from the naming.
+                start = q if asked.search(sents[q].text) or q == lo else q - 1
+                return start, self._answer_sentence(self.passages[row].episode, q + 1, end)
         return None
 
     def _quoted_sentence(self, row: int, lo: int, hi: int) -> int | None:

@@ -161,6 +161,12 @@ def test_what_is_x_asked_in_the_interview_ranks_the_reply_first_from_the_questio
     assert asked.search("So what is this mechanistic interpretability thing?")
     assert asked.search("Sorry, what does mechanistic interpretability mean?")
     assert not asked.search("What is mechanistic interpretability useful for?")
+    # ... or names it first: "... talking about X. First of all, what is that?"
+    that = definition_asked("What are program equilibria?")
+    assert that.search('These use the terms "program equilibria". What does that mean?')
+    assert that.search("We'll talk about program equilibria. First of all, what is that?")
+    assert not that.search("Program equilibria are neat. What's that got to do with it?")
+    assert not that.search("What does that mean for program equilibria?")
     # A speaker's own list of open questions answers none of them.
     listed = searcher.search("What is superposition?", k=5)[0]
     assert not listed.text.startswith("What is superposition? What do they even mean?")
