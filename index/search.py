@@ -119,9 +119,13 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
-# "What is X?" / "What are Xs?" with X of at most four words: a listener meeting a term.
+# "What is X?" / "What are Xs?" / "What does X mean?" / "Define X" / "Explain X", X of at most
+# four words: a listener meeting a term.
 _WHAT_IS_RE = re.compile(
-    r"^(?:so,?\s+)?what(?:'s|\s+is|\s+are)\s+(?:an?\s+|the\s+)?(?P<x>[\w'’ -]+?)\s*\??$", re.I
+    r"^(?:so,?\s+)?(?:(?:what(?:'s|\s+is|\s+are)|define|explain)\s+(?:an?\s+|the\s+)?"
+    r"(?!(?:how|why|what|when|where|who|which|whether|if)\b)(?P<x>[\w'’ -]+?)"
+    r"|what\s+(?:does|do)\s+(?:an?\s+|the\s+)?(?P<y>[\w'’ -]+?)\s+mean)\s*[?.]?$",
+    re.I,
 )
 _QUOTE_MARK = r"['\"‘’“”]?"
 
@@ -130,7 +134,7 @@ def _defined_term(query: str) -> str | None:
     """A regex for the X of a query "What is X?" (singular or plural, in quote marks or not, not
     inside a longer hyphenated term), else None."""
     m = _WHAT_IS_RE.match(" ".join(query.split()))
-    x = m.group("x").lower() if m else ""
+    x = (m.group("x") or m.group("y")).lower() if m else ""
     if not x or len(x.split()) > 4 or all(w in STOP_WORDS for w in x.split()):
         return None  # "What is this?", "What is it?": no term to look for
     x = re.escape(x[:-1] if x.endswith("s") else x).replace("\\ ", r"[\s-]+")

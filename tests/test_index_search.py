@@ -145,6 +145,18 @@ def test_what_is_x_ranks_where_x_is_defined_first_and_emphasises_the_definition(
     assert definition_of("What is a head that looks like induction but pushes it down?") is None
     assert definition_of("Why is grokking sudden?") is None
     assert definition_of("What is this?") is None and definition_of("what's that") is None
+    # Asked other ways, the same term is looked for.
+    for asked in [
+        "What does K composition mean?",
+        "Define K composition",
+        "explain K composition.",
+    ]:
+        assert (
+            searcher.search(asked, k=1)[0].answer
+            == "K composition is when you're using it on the source."
+        )
+    assert definition_of("Explain how induction heads form") is None
+    assert definition_of("What does he mean?") is None
 
 
 def test_what_is_x_asked_in_the_interview_ranks_the_reply_first_from_the_question(
