@@ -53,6 +53,7 @@ import numpy as np
 
 from index.embed import embed_texts, embedding_dim, model_id
 from index.search import (
+    ANSWER_MIN_WORDS,
     KINDS,
     Searcher,
     SearchResult,
@@ -424,7 +425,12 @@ class Asker:
         for c in out:
             et = texts[c.episode]
             c.defines = bool(defines and defines.search(c.text))
-            c.replies = bool(asked and c.kind == "transcript" and _replies_to(et, c.index, asked))
+            c.replies = bool(
+                asked
+                and c.kind == "transcript"
+                and c.words >= ANSWER_MIN_WORDS  # the reply's "Sure." answers nothing
+                and _replies_to(et, c.index, asked)
+            )
             c.dense = float(c.vector @ qvec)
             c.coverage = _coverage(qtoks, set(tokenize(c.text)), et)
             if c.kind != "transcript":

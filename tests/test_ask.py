@@ -414,3 +414,4 @@ def test_what_is_x_asked_in_the_interview_is_answered_by_the_reply(asker):
     assert first.speaker == "Neel Nanda" and 60 < first.start < 75
     assert "reverse engineering a compiled program binary to its source code" in first.text
     assert "mouthful" not in a.answer
+    assert not a.answer.startswith("Sure.")  # the reply's opening word answers nothing
