@@ -468,13 +468,15 @@ class HybridIndex:
         asked = definition_asked(query)
         # result() emphasises the defining sentence, or the reply to the question.
         self._query.define, self._query.define_asked = pattern, asked
+        term = re.compile(_defined_term(query) or "", re.I)  # 1/5 of pattern's cost: test first
         out = fused.copy()
         for i in np.argsort(-fused, kind="stable")[: self.config.depth]:
             if not np.isfinite(fused[i]):
                 break
+            text = self.passages[i].text
             if asked and self._asked_definition(i) is not None:  # the interview's own question
                 out[i] += 2 * self.config.definition_bonus
-            elif pattern.search(self.passages[i].text):
+            elif term.search(text) and pattern.search(text):
                 out[i] += self.config.definition_bonus
         return out
 
