@@ -343,6 +343,14 @@ def _short_question(sentence: str) -> str | None:
     return title_case(q[0].upper() + q[1:])
 
 
+# A claim ending on one of these was cut off mid-phrase ("... didn't do amazingly if you") or
+# leaves what it is about unsaid ("K composition is when you're using it").
+_CLAIM_BAD_END = {"is", "are", "was", "were", "be", "been", "that", "if", "when", "because"} | {
+    "than", "do", "does", "did", "have", "has", "had", "can", "could", "will", "would",
+    "i", "we", "you", "he", "she", "it", "they", "me", "us", "him", "them",
+}  # fmt: skip
+
+
 def _claims(sentence: str) -> list[str]:
     """Short statements ``sentence`` makes: its clauses of 4 to ``MAX_TITLE_WORDS - 1`` words
     (a longer one cut before a relative or purpose clause), lead-ins ("So hypothesis two,", "the
@@ -361,8 +369,8 @@ def _claims(sentence: str) -> list[str]:
         words = c.split()
         if not 4 <= len(words) <= MAX_TITLE_WORDS - 1 or first_word(c) in _CLAIM_BAD_START:
             continue
-        if words[-1].lower() in _SMALL_WORDS or words[-1].lower() in {"is", "are", "was", "that"}:
-            continue  # cut off mid-phrase
+        if words[-1].lower() in _SMALL_WORDS or words[-1].lower() in _CLAIM_BAD_END:
+            continue
         if first_word(c).endswith("ing") or not _has_verb(words):
             continue  # "preserving train loss", "up to about 13 billion parameters": no claim
         out.append(title_case(c[0].upper() + c[1:]))

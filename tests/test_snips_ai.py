@@ -242,6 +242,15 @@ def test_a_clause_leaning_on_another_or_missing_its_subject_is_never_a_title(ep1
     assert _claims("Once you're robust to the noise, the model cleans up its memorization.") == [
         "The Model Cleans Up Its Memorization"
     ]
+    # Cut down to six words, a claim that ends on a pronoun or "if" lost what it was about
+    # (episode 19 at 2:04:30 was titled "The Induction Head Didn't Do Amazingly If You").
+    said = (
+        "So what Redwood found was that even in a two layer attention only model, the induction "
+        "head didn't actually do amazingly if you literally only let it use strict induction."
+    )
+    assert _claims(tidy_sentence(said)) == []
+    assert _claims("The induction head didn't actually do amazingly if you only use it.") == []
+    assert _claims("K composition is when you're using it on the source.") == []
     # Episode 19 at 22:30 was titled "Is Worse Than Scaling Laws".
     title = create_snip(ep19, 1350, provider=LocalProvider(embedder)).title
     assert not re.match(r"(?:Is|Are|Was|Were|Though|Even|Once|After) ", title), title
