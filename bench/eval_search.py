@@ -23,6 +23,7 @@ import argparse
 import hashlib
 import itertools
 import json
+import re
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -413,6 +414,16 @@ def variants():
     )
 
 
+def reworded(items, form: str) -> list:
+    """The "What is/are [a/an/the] X?" items asked as ``form`` (``{x}``: X); the rest dropped."""
+    out = []
+    for it in items:
+        m = re.match(r"what (?:is|are) (?:an? |the )?(.+?)\?$", it.question, re.I)
+        if m:
+            out.append(replace(it, question=form.format(x=m.group(1))))
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument(
@@ -422,6 +433,11 @@ def main(argv=None) -> int:
     )
     ap.add_argument("--json", help="write the results here")
     ap.add_argument("--only", help="comma-separated variant names to run (exact, else substrings)")
+    ap.add_argument(
+        "--reword",
+        help='ask each "What is/are X?" question as this instead, e.g. "Define {x}" (the '
+        "definition questions asked other ways); other questions are left out",
+    )
     ap.add_argument(
         "--splits",
         default="dev,test",
@@ -434,6 +450,8 @@ def main(argv=None) -> int:
     splits = {
         s: [it for f in files for it in load_eval(f, split=s)] for s in args.splits.split(",")
     }
+    if args.reword:
+        splits = {s: reworded(items, args.reword) for s, items in splits.items()}
     names = [n for n, *_ in variants()]
     wanted = args.only.split(",") if args.only else None
     model = load_embedder()
