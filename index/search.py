@@ -148,8 +148,11 @@ def definition_of(query: str) -> re.Pattern[str] | None:
     "X, which ...".  "Induction heads are actually a deep mechanism" uses the term; "an
     induction head is this circuit ..." defines it."""
     x = _defined_term(query)
-    if x is None:
-        return None
+    return None if x is None else _defining_re(x)
+
+
+def _defining_re(x: str) -> re.Pattern[str]:
+    """:func:`definition_of`'s pattern for the term regex ``x`` (:func:`_defined_term`)."""
     return re.compile(
         rf"{x}\s+(?:is|are)\s+(?:an?|the|this|these|when|where)\b|{x}\s+means\b|"
         rf"\bidea (?:behind|of) (?:the )?{x}\s+is\b|\bcalled (?:the )?{x}|{x},\s+which\b",
@@ -163,8 +166,11 @@ def definition_asked(query: str) -> re.Pattern[str] | None:
     X thing?", "What does X mean?", "... the terms like "X". What does that mean?", "... talking
     about X. First of all, what is that?".  In an interview the reply is where X is explained."""
     x = _defined_term(query)
-    if x is None:
-        return None
+    return None if x is None else _asking_re(x)
+
+
+def _asking_re(x: str) -> re.Pattern[str]:
+    """:func:`definition_asked`'s pattern for the term regex ``x`` (:func:`_defined_term`)."""
     that = r"(?:that|this|it|those|these)"
     return re.compile(
         rf"\bwhat(?:'s|\s+is|\s+are)\s+(?:this\s+|these\s+|an?\s+|the\s+)?{x}(?:\s+thing)?\s*\?"
@@ -462,19 +468,19 @@ class HybridIndex:
         One where the interview itself asks what X is and the reply follows
         (:meth:`_asked_definition`) gets twice that, ahead of the rest: "called X" or "X is
         a ..." can be said in passing ("'mechanistic interpretability' is a mouthful")."""
-        pattern = definition_of(query) if self.config.definition_bonus else None
-        if pattern is None:
+        x = _defined_term(query) if self.config.definition_bonus else None
+        if x is None:
             return fused
-        asked = definition_asked(query)
+        pattern = _defining_re(x)
         # result() emphasises the defining sentence, or the reply to the question.
-        self._query.define, self._query.define_asked = pattern, asked
-        term = re.compile(_defined_term(query) or "", re.I)  # 1/5 of pattern's cost: test first
+        self._query.define, self._query.define_asked = pattern, _asking_re(x)
+        term = re.compile(x, re.I)  # a fifth of pattern's cost: tested first
         out = fused.copy()
         for i in np.argsort(-fused, kind="stable")[: self.config.depth]:
             if not np.isfinite(fused[i]):
                 break
             text = self.passages[i].text
-            if asked and self._asked_definition(i) is not None:  # the interview's own question
+            if self._asked_definition(i) is not None:  # the interview's own question
                 out[i] += 2 * self.config.definition_bonus
             elif term.search(text) and pattern.search(text):
                 out[i] += self.config.definition_bonus
