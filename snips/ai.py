@@ -345,8 +345,7 @@ def _short_question(sentence: str) -> str | None:
 
 # A claim ending on one of these was cut off mid-phrase ("... didn't do amazingly if you") or
 # leaves what it is about unsaid ("K composition is when you're using it").
-_CLAIM_BAD_END = {"is", "are", "was", "were", "be", "been", "that", "if", "when", "because"} | {
-    "than", "do", "does", "did", "have", "has", "had", "can", "could", "will", "would",
+_CLAIM_BAD_END = _AUX | {"that", "if", "when", "because", "than"} | {
     "i", "we", "you", "he", "she", "it", "they", "me", "us", "him", "them",
 }  # fmt: skip
 
