@@ -70,9 +70,37 @@ def page(browser):
     ctx.close()
 
 
+# Resolves once the fonts are loaded and the page's layout (the main area's size and scroll
+# height, the number of elements, the size of every chart) has not changed for ``frames``
+# animation frames in a row and at least ``ms`` milliseconds: a chart that re-fits after a
+# resize, or an element a rerun adds, restarts the count.
+SETTLED = """([frames, ms]) => new Promise((resolve) => {
+  const sig = () => {
+    const m = document.querySelector('[data-testid="stMain"]') || document.body;
+    const r = m.getBoundingClientRect();
+    const charts = [...document.querySelectorAll('canvas, svg')]
+      .map((c) => { const b = c.getBoundingClientRect(); return `${b.width}x${b.height}`; });
+    return [r.width, r.height, m.scrollHeight, document.querySelectorAll('*').length,
+            charts.join(',')].join('|');
+  };
+  let last = null, same = 0, since = 0;
+  const step = (now) => {
+    const s = sig();
+    if (s === last) same += 1; else { last = s; same = 0; since = now; }
+    if (same >= frames && now - since >= ms) resolve(true); else requestAnimationFrame(step);
+  };
+  document.fonts.ready.then(() => requestAnimationFrame(step));
+})"""
+
+
+def _settled(page, frames: int = 10, ms: int = 300) -> None:
+    """Until the page's layout has stopped changing (see ``SETTLED``)."""
+    page.evaluate(SETTLED, [frames, ms])
+
+
 def _shot(page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_timeout(600)  # let layout settle after the last rerun
+    _settled(page)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
 
 
@@ -84,12 +112,25 @@ IDLE = """() => { const app = document.querySelector('[data-testid="stApp"]');
     && !document.querySelector('[data-stale="true"]'); }"""
 
 
-def _wait_idle(page) -> None:
+# IDLE, held without a break for ``ms`` milliseconds: a rerun that a click has queued but not
+# yet started (the script state is still the last run's ``notRunning``) breaks the streak.
+IDLE_FOR = (
+    """(ms) => { const now = performance.now();
+  if (!("""
+    + IDLE
+    + """)()) { window.__plIdleSince = null; return false; }
+  if (window.__plIdleSince == null) window.__plIdleSince = now;
+  return now - window.__plIdleSince >= ms; }"""
+)
+
+
+def _wait_idle(page, ms: int = 300) -> None:
     """Until Streamlit has finished the current run and painted it: the app is connected, its
     script state is ``notRunning`` (what Streamlit's own e2e suite waits for), no status widget
-    shows, and no element is a loading skeleton or left stale by the run."""
-    page.wait_for_function(IDLE, timeout=120_000)
-    page.wait_for_timeout(300)
+    shows, and no element is a loading skeleton or left stale by the run, and all of that has
+    held for ``ms`` milliseconds."""
+    page.evaluate("window.__plIdleSince = null")
+    page.wait_for_function(IDLE_FOR, arg=ms, timeout=120_000)
 
 
 def _audio_at(page, t: float, tol: float = 2.0) -> float:
