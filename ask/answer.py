@@ -39,7 +39,6 @@ Every sentence of the answer is the text of its citation, so nothing is said tha
 from __future__ import annotations
 
 import bisect
-import itertools
 import math
 import os
 import re
@@ -60,6 +59,7 @@ from index.search import (
     asking_text,
     definition_asked,
     definition_of,
+    questions_replied_to,
     tokenize,
 )
 from podlens.errors import PodlensError
@@ -243,16 +243,13 @@ def _episode_text(ep: Episode) -> _EpisodeText:
     # A reply's first two sentences answer the question(s) that closed the turn before.
     asked: dict[int, list[int]] = {}
     asking: set[int] = set()
-    turns = by_turn_index(sents)
-    for (plo, phi), (lo, hi) in itertools.pairwise(turns):
-        if sents[plo].speaker == sents[lo].speaker:
-            continue
-        if is_question(sents[phi - 1].text):
-            asking.add(sents[plo].turn)
-        qs = [j for j in range(max(plo, phi - 3), phi) if is_question(sents[j].text)]
+    for lo, hi in by_turn_index(sents):
+        qs = questions_replied_to(sents, lo)
         if qs:
             for i in range(lo, min(hi, lo + 2)):
                 asked[i] = qs
+            if qs[-1] == lo - 1:
+                asking.add(sents[lo - 1].turn)
     speakers = speaker_words(t.speaker for t in ep.turns)
     return _EpisodeText(ep, sents, [s.word for s in sents], idf, n, asked, asking, speakers)
 

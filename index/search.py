@@ -181,6 +181,19 @@ def _asking_re(x: str) -> re.Pattern[str]:
     )
 
 
+def questions_replied_to(sents: Sequence[Sentence], r: int) -> list[int]:
+    """The questions a reply answers: when sentence ``r`` opens a turn by another speaker than
+    the turn before it, the questions among that turn's last three sentences ("What is X? And
+    how does it relate to Y?" asks both; an earlier one was answered in the same turn); else
+    ``[]``."""
+    if r <= 0 or sents[r - 1].turn == sents[r].turn or sents[r - 1].speaker == sents[r].speaker:
+        return []
+    turn = sents[r - 1].turn
+    return [
+        j for j in range(max(r - 3, 0), r) if sents[j].turn == turn and is_question(sents[j].text)
+    ]
+
+
 def asking_text(sents: Sequence[Sentence], q: int) -> str:
     """Question ``q`` with the sentence before it in its turn, which may name what "that" is."""
     if q > 0 and sents[q - 1].turn == sents[q].turn:
@@ -623,14 +636,16 @@ class HybridIndex:
             return None
         lo, hi = span
         sents = self.sentences[self.passages[row].episode]
-        for q in range(lo, hi - 1):
-            if sents[q + 1].speaker != sents[q].speaker and asked.search(asking_text(sents, q)):
-                end = q + 1
-                while end < hi and sents[end].turn == sents[q + 1].turn:
+        for r in range(lo + 1, hi):
+            for q in questions_replied_to(sents, r):
+                if q < lo or not asked.search(asking_text(sents, q)):
+                    continue
+                end = r
+                while end < hi and sents[end].turn == sents[r].turn:
                     end += 1
                 # "... the terms "program equilibria". What does that mean?": from the naming.
                 start = q if asked.search(sents[q].text) or q == lo else q - 1
-                return start, self._answer_sentence(self.passages[row].episode, q + 1, end)
+                return start, self._answer_sentence(self.passages[row].episode, r, end)
         return None
 
     def _quoted_sentence(self, row: int, lo: int, hi: int) -> int | None:
