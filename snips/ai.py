@@ -348,6 +348,12 @@ def _short_question(sentence: str) -> str | None:
 _CLAIM_BAD_END = _AUX | {"that", "if", "when", "because", "than"} | {
     "i", "we", "you", "he", "she", "it", "they", "me", "us", "him", "them",
 }  # fmt: skip
+# "Confirmatory techniques are things [where ...]", "induction is one of the things [...]": an
+# unqualified "thing" ends where what it is was about to be said ("such an important thing"
+# says it).
+_VAGUE_END_RE = re.compile(
+    r"\b(?:is|are|was|were|a|the|this|these|those|of)\s+(?:thing|things|stuff)$", re.I
+)
 
 
 def _claims(sentence: str) -> list[str]:
@@ -370,8 +376,12 @@ def _claims(sentence: str) -> list[str]:
             continue
         if words[-1].lower() in _SMALL_WORDS or words[-1].lower() in _CLAIM_BAD_END:
             continue
+        if _VAGUE_END_RE.search(c):
+            continue
         if first_word(c).endswith("ing") or not _has_verb(words):
             continue  # "preserving train loss", "up to about 13 billion parameters": no claim
+        if _opens_on_verb(words):
+            continue
         out.append(title_case(c[0].upper() + c[1:]))
     return out
 
@@ -397,6 +407,31 @@ def _head(clause: str) -> str:
         or (words[i].lower().endswith("ly") and len(words[i]) > 4)
     ]
     return " ".join(words[: cuts[-1]]) if cuts else " ".join(words)
+
+
+# A word that follows a clause's first word only when that word is a verb: an object ("realizes
+# [this] is the Eiffel Tower", "design [what] we call progress measures") or an infinitive
+# ("wants [to] have different attention patterns"). A subject noun is followed by its verb.
+_OBJECT_START = frozenset(
+    """this these those the a an to what how it them him her its their his my your our us me
+    whatever""".split()  # noqa: SIM905
+)
+
+
+def _opens_on_verb(words: list[str]) -> bool:
+    """Whether a clause starts on its verb, its subject left in the clause it was cut from ("the
+    model ... wants to do different kinds of induction, [wants to have different attention
+    patterns]", "metrics ... which [track progress towards the eventual emergent phenomena]"):
+    its second word is an object or "to", or its first is a common verb and its second neither
+    a verb nor a preposition ("Scale matters", "Work on superposition is ..." keep theirs)."""
+    first, second = (w.lower().strip(".,;:!?\"'“”") for w in words[:2])
+    if first in _PREPOSITIONS or first in {"maybe", "perhaps"} or first.endswith("ly"):
+        return False  # "In their defense, ...", "Maybe the memorization is ...": not a verb
+    if second in _OBJECT_START:
+        return True
+    return first in _COMMON_VERBS and not (
+        second in _AUX or second in _COMMON_VERBS or second in _PREPOSITIONS
+    )
 
 
 def _has_verb(words: list[str]) -> bool:

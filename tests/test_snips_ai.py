@@ -256,6 +256,32 @@ def test_a_clause_leaning_on_another_or_missing_its_subject_is_never_a_title(ep1
     assert not re.match(r"(?:Is|Are|Was|Were|Though|Even|Once|After) ", title), title
 
 
+def test_a_clause_cut_after_its_subject_or_before_its_point_is_never_a_title():
+    # Episode 19 at 36:00 was titled "Realizes This Is the Eiffel Tower", at 1:24:00 "Track
+    # Progress Towards the Eventual Emergent Phenomena", at 2:27:00 "Wants to Have Different
+    # Attention Patterns": the subject stayed in the clause before the cut.
+    said = "It then realizes this is the Eiffel Tower and looks up the fact that it's in Paris."
+    assert _claims(said) == []
+    assert (
+        _claims("Some metrics which track progress towards the eventual emergent phenomena.") == []
+    )
+    assert _claims(
+        "The model wants to do induction, wants to have different attention patterns."
+    ) == ["The Model Wants to Do Induction"]
+    # ... which a subject followed by its verb, an adverb or a preposition does not look like.
+    assert _claims("Scale matters a lot for these models.") == [
+        "Scale Matters a Lot for These Models"
+    ]
+    assert _claims("Maybe the memorization is also using those directions.") == [
+        "Maybe the Memorization Is Also Using Those Directions"
+    ]
+    # At 1:00:00 "Confirmatory Techniques Are Things": where what they are was about to be said.
+    assert _claims("Confirmatory techniques are things where you already have a hypothesis.") == []
+    assert _claims("Induction is such an important thing for models.") == [
+        "Induction Is Such an Important Thing for Models"
+    ]
+
+
 def test_a_keyphrase_never_ends_on_a_past_tense_verb(ep19, embedder):
     # Episode 19 at 2:08:05 was titled "Strict Induction Heads and Redwood Studied".
     phrases = candidate_phrases("The models Redwood studied had strict induction heads.")
