@@ -538,7 +538,7 @@ def candidate_phrases(text: str, max_words: int = 3) -> dict[str, int]:
 def _past_verb(word: str) -> bool:
     """A word ending a phrase in "-ed" is a verb ("Redwood studied", "the model memorized"): an
     adjective in "-ed" comes before its noun ("trained model"), inside the phrase."""
-    return len(word) >= 6 and word.endswith("ed") and not word.endswith("eed")
+    return len(word) >= 5 and word.endswith("ed") and not word.endswith("eed")
 
 
 class LocalProvider:

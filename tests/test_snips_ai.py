@@ -288,6 +288,9 @@ def test_a_keyphrase_never_ends_on_a_past_tense_verb(ep19, embedder):
     assert "redwood studied" not in phrases and "studied" not in phrases
     assert "strict induction heads" in phrases and "redwood" in phrases
     assert "trained model" in candidate_phrases("A trained model memorized.")  # "-ed" before a noun
+    # At 1:21:00, "Progress Measures Based and Grok Modular Addition".
+    based = candidate_phrases("We design progress measures based on this understanding.")
+    assert "progress measures" in based and "progress measures based" not in based
     title = create_snip(ep19, 7685, provider=LocalProvider(embedder)).title
     assert "Studied" not in title, title
 
