@@ -667,10 +667,15 @@ def _missing(qtoks: Sequence[str], et: _EpisodeText) -> float:
     return sum(et.idf_of(t) for t in qtoks if t not in et.idf) / total
 
 
+# A sentence broken off ("Induction heads in natural language...", "and my personal guess-").
+_TRAILS_OFF_RE = re.compile(r"(?:\.\.\.|…|[-–—])[\"'”’)]*$")
+
+
 def _shape_penalty(c: Candidate) -> float:
-    """Fragments ("Yeah.", "Right, exactly.") and questions answer nothing by themselves."""
+    """Fragments ("Yeah.", "Right, exactly.", a short sentence broken off) and questions answer
+    nothing by themselves."""
     p = 0.0
-    if c.words < 5:
+    if c.words < 5 or (c.words < 9 and _TRAILS_OFF_RE.search(c.text.rstrip())):
         p += 0.2
     elif c.words < 9:
         p += 0.06

@@ -415,3 +415,12 @@ def test_what_is_x_asked_in_the_interview_is_answered_by_the_reply(asker):
     assert "reverse engineering a compiled program binary to its source code" in first.text
     assert "mouthful" not in a.answer
     assert not a.answer.startswith("Sure.")  # the reply's opening word answers nothing
+
+
+def test_a_short_sentence_broken_off_is_no_part_of_an_answer(asker):
+    # "How do induction heads form?" ended "... the other one being there. Induction heads in
+    # natural language... [3]": five words that trail off say nothing.
+    a = asker.ask("How do induction heads form?")
+    assert not a.abstained
+    assert "form induction heads with a sharp phase change" in a.citations[0].text
+    assert "Induction heads in natural language..." not in a.answer
