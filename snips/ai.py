@@ -510,6 +510,8 @@ def candidate_phrases(text: str, max_words: int = 3) -> dict[str, int]:
     """RAKE-style candidate keyphrases (lowercase) with how often each occurs in ``text``."""
     stop = topic_stop_words() | _COMMON_VERBS
     runs: list[list[str]] = [[]]
+    opens_on_verb: list[bool] = [False]  # per run: its first word is a verb (_VERB_NEXT)
+    last = ""  # the word before the current token
     for tok in _WORD_RE.findall(text):
         low = tok.lower()
         is_break = (
@@ -522,17 +524,29 @@ def candidate_phrases(text: str, max_words: int = 3) -> dict[str, int]:
         if is_break:
             if runs[-1]:
                 runs.append([])
+                opens_on_verb.append(False)
         else:
+            if not runs[-1]:
+                opens_on_verb[-1] = last in _VERB_NEXT
             runs[-1].append(low)
+        last = low
     counts: dict[str, int] = {}
-    for run in runs:
+    for run, verb_first in zip(runs, opens_on_verb, strict=True):
         for n in range(1, max_words + 1):
             for i in range(len(run) - n + 1):
-                if _past_verb(run[i + n - 1]):
+                if _past_verb(run[i + n - 1]) or (i == 0 and verb_first):
                     continue
                 phrase = " ".join(run[i : i + n])
                 counts[phrase] = counts.get(phrase, 0) + 1
     return counts
+
+
+# After these the next word is a verb: a modal or a subject pronoun ("you can [divide]
+# cognition", "they [form] induction heads"). ("hard to [compress] features" too, but after "to"
+# the topics left were no better: "Features and Total Tangent".)
+_VERB_NEXT = frozenset(
+    "can could will would should might must may cannot i we they he she".split()  # noqa: SIM905
+)
 
 
 def _past_verb(word: str) -> bool:

@@ -291,6 +291,10 @@ def test_a_keyphrase_never_ends_on_a_past_tense_verb(ep19, embedder):
     # At 1:21:00, "Progress Measures Based and Grok Modular Addition".
     based = candidate_phrases("We design progress measures based on this understanding.")
     assert "progress measures" in based and "progress measures based" not in based
+    # ... nor starts on one: at 34:30, "Transformers and Divide Cognition".
+    divide = candidate_phrases("It's not obvious that you can divide cognition into sensory bits.")
+    assert "cognition" in divide and "divide cognition" not in divide and "divide" not in divide
+    assert "induction heads" in candidate_phrases("Then they form induction heads.")
     title = create_snip(ep19, 7685, provider=LocalProvider(embedder)).title
     assert "Studied" not in title, title
 
