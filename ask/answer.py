@@ -56,16 +56,22 @@ from index.search import (
     KINDS,
     Searcher,
     SearchResult,
-    asking_text,
     definition_asked,
     definition_of,
-    questions_replied_to,
     tokenize,
 )
 from podlens.errors import PodlensError
 from podlens.links import deep_link
 from podlens.models import Episode
-from podlens.sentences import Sentence, episode_sentences, split_sentences, texts_hash
+from podlens.sentences import (
+    Sentence,
+    asking_text,
+    by_turn_index,
+    episode_sentences,
+    questions_replied_to,
+    split_sentences,
+    texts_hash,
+)
 from podlens.text import QUERY_STOP_WORDS, is_question, speaker_words, without_speakers
 from snips.ai import mmr
 
@@ -252,17 +258,6 @@ def _episode_text(ep: Episode) -> _EpisodeText:
                 asking.add(sents[lo - 1].turn)
     speakers = speaker_words(t.speaker for t in ep.turns)
     return _EpisodeText(ep, sents, [s.word for s in sents], idf, n, asked, asking, speakers)
-
-
-def by_turn_index(sents: Sequence[Sentence]) -> list[tuple[int, int]]:
-    """``[lo, hi)`` sentence index ranges of each turn, in order."""
-    spans: list[tuple[int, int]] = []
-    for i, s in enumerate(sents):
-        if spans and sents[spans[-1][0]].turn == s.turn:
-            spans[-1] = (spans[-1][0], i + 1)
-        else:
-            spans.append((i, i + 1))
-    return spans
 
 
 def question_tokens(question: str, names: frozenset[str] = frozenset()) -> list[str]:

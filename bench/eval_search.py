@@ -263,7 +263,7 @@ def _asked_keys(idx: TriedIndex, model, sentences, reach: int) -> None:
     asks), if it starts within ``reach`` words of where that reply (or question) begins."""
     import bisect
 
-    from ask.answer import by_turn_index
+    from podlens.sentences import by_turn_index
 
     keys: list[str] = []
     owner = np.full(idx.n, -1)

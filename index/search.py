@@ -56,7 +56,14 @@ from index.embed import embed_texts, load_embedder, model_id
 from index.store import IndexStore
 from podlens.errors import PodlensError
 from podlens.links import deep_link
-from podlens.sentences import Sentence, by_turn, episode_sentences, join_sentences
+from podlens.sentences import (
+    Sentence,
+    asking_text,
+    by_turn,
+    episode_sentences,
+    join_sentences,
+    questions_replied_to,
+)
 from podlens.text import STOP_WORDS, is_question
 
 KINDS = ("transcript", "paper")
@@ -179,26 +186,6 @@ def _asking_re(x: str) -> re.Pattern[str]:
         rf"{that}(?:\s+mean)?\s*\?\W*$",
         re.I,
     )
-
-
-def questions_replied_to(sents: Sequence[Sentence], r: int) -> list[int]:
-    """The questions a reply answers: when sentence ``r`` opens a turn by another speaker than
-    the turn before it, the questions among that turn's last three sentences ("What is X? And
-    how does it relate to Y?" asks both; an earlier one was answered in the same turn); else
-    ``[]``."""
-    if r <= 0 or sents[r - 1].turn == sents[r].turn or sents[r - 1].speaker == sents[r].speaker:
-        return []
-    turn = sents[r - 1].turn
-    return [
-        j for j in range(max(r - 3, 0), r) if sents[j].turn == turn and is_question(sents[j].text)
-    ]
-
-
-def asking_text(sents: Sequence[Sentence], q: int) -> str:
-    """Question ``q`` with the sentence before it in its turn, which may name what "that" is."""
-    if q > 0 and sents[q - 1].turn == sents[q].turn:
-        return f"{sents[q - 1].text} {sents[q].text}"
-    return sents[q].text
 
 
 @dataclass

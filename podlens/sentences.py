@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from podlens.models import Episode, Turn
-from podlens.text import clean_text
+from podlens.text import clean_text, is_question
 
 MAX_SENTENCE_WORDS = 60
 
@@ -123,6 +123,37 @@ def by_turn(sents: Sequence[Sentence]) -> list[list[Sentence]]:
         else:
             groups.append([s])
     return groups
+
+
+def by_turn_index(sents: Sequence[Sentence]) -> list[tuple[int, int]]:
+    """``[lo, hi)`` sentence index ranges of each turn, in order."""
+    spans: list[tuple[int, int]] = []
+    for i, s in enumerate(sents):
+        if spans and sents[spans[-1][0]].turn == s.turn:
+            spans[-1] = (spans[-1][0], i + 1)
+        else:
+            spans.append((i, i + 1))
+    return spans
+
+
+def questions_replied_to(sents: Sequence[Sentence], r: int) -> list[int]:
+    """The questions a reply answers: when sentence ``r`` opens a turn by another speaker than
+    the turn before it, the questions among that turn's last three sentences ("What is X? And
+    how does it relate to Y?" asks both; an earlier one was answered in the same turn); else
+    ``[]``."""
+    if r <= 0 or sents[r - 1].turn == sents[r].turn or sents[r - 1].speaker == sents[r].speaker:
+        return []
+    turn = sents[r - 1].turn
+    return [
+        j for j in range(max(r - 3, 0), r) if sents[j].turn == turn and is_question(sents[j].text)
+    ]
+
+
+def asking_text(sents: Sequence[Sentence], q: int) -> str:
+    """Question ``q`` with the sentence before it in its turn, which may name what "that" is."""
+    if q > 0 and sents[q - 1].turn == sents[q].turn:
+        return f"{sents[q - 1].text} {sents[q].text}"
+    return sents[q].text
 
 
 def join_sentences(sents: Sequence[Sentence]) -> str:

@@ -21,10 +21,8 @@ from index.search import (
     definition_of,
     longest_run,
     phrase_words,
-    questions_replied_to,
     tokenize,
 )
-from podlens.sentences import Sentence
 
 REPO = Path(__file__).resolve().parent.parent
 EVAL = REPO / "tests" / "eval" / "axrp19.jsonl"
@@ -184,47 +182,6 @@ def test_what_is_x_asked_in_the_interview_ranks_the_reply_first_from_the_questio
     # A speaker's own list of open questions answers none of them.
     listed = searcher.search("What is superposition?", k=5)[0]
     assert not listed.text.startswith("What is superposition? What do they even mean?")
-
-
-def test_a_reply_answers_the_questions_closing_the_other_speakers_turn():
-    """One rule for search's "the interview asked What is X?" and ask's reply weighting: the
-    questions among the last three sentences of the turn before, when the speaker changes."""
-
-    def turns(*spoken: tuple[str, list[str]]) -> list[Sentence]:
-        out = []
-        for t, (speaker, texts) in enumerate(spoken):
-            out += [Sentence(x, speaker, "", t, 0, None, None) for x in texts]
-        return out
-
-    sents = turns(
-        (
-            "Host",
-            [
-                "What is a circuit?",
-                "It came up.",
-                "What is the singular fluctuation?",
-                "Why should I care about it?",
-            ],
-        ),
-        ("Guest", ["I'll give two answers.", "First, it measures variance."]),
-        ("Guest", ["And another thing."]),
-        (
-            "Host",
-            [
-                "What is superposition?",
-                "What do they even mean?",
-                "Nobody knows.",
-                "Sure.",
-                "Anyway, it's interesting.",
-            ],
-        ),
-        ("Guest", ["Yes."]),
-    )
-    assert questions_replied_to(sents, 4) == [2, 3]  # not "What is a circuit?", four back
-    assert questions_replied_to(sents, 5) == []  # inside a turn
-    assert questions_replied_to(sents, 6) == []  # the same speaker goes on
-    assert questions_replied_to(sents, 12) == []  # the open questions were not the last three
-    assert questions_replied_to(sents, 0) == []
 
 
 def test_a_result_lands_on_its_answering_sentence_and_reads_as_speaker_turns(

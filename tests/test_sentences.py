@@ -6,7 +6,13 @@ from __future__ import annotations
 import pytest
 
 from index.chunk import chunk_episode
-from podlens.sentences import episode_sentences, join_sentences, split_sentences
+from podlens.sentences import (
+    Sentence,
+    episode_sentences,
+    join_sentences,
+    questions_replied_to,
+    split_sentences,
+)
 from snips.window import snap, snip_window
 from tests.conftest import EP19_FEED, EP19_MD
 from tests.support.snips_data import make_episode
@@ -97,3 +103,44 @@ def test_search_passages_and_snips_of_episode_19_cut_at_the_same_sentences_and_t
         i = stream.index(w.sentences[0])
         assert w.sentences == stream[i : i + len(w.sentences)]
         assert (w.start, w.end) == (w.sentences[0].start, w.sentences[-1].end)
+
+
+def test_a_reply_answers_the_questions_closing_the_other_speakers_turn():
+    """One rule for search's "the interview asked What is X?" and ask's reply weighting: the
+    questions among the last three sentences of the turn before, when the speaker changes."""
+
+    def turns(*spoken: tuple[str, list[str]]) -> list[Sentence]:
+        out = []
+        for t, (speaker, texts) in enumerate(spoken):
+            out += [Sentence(x, speaker, "", t, 0, None, None) for x in texts]
+        return out
+
+    sents = turns(
+        (
+            "Host",
+            [
+                "What is a circuit?",
+                "It came up.",
+                "What is the singular fluctuation?",
+                "Why should I care about it?",
+            ],
+        ),
+        ("Guest", ["I'll give two answers.", "First, it measures variance."]),
+        ("Guest", ["And another thing."]),
+        (
+            "Host",
+            [
+                "What is superposition?",
+                "What do they even mean?",
+                "Nobody knows.",
+                "Sure.",
+                "Anyway, it's interesting.",
+            ],
+        ),
+        ("Guest", ["Yes."]),
+    )
+    assert questions_replied_to(sents, 4) == [2, 3]  # not "What is a circuit?", four back
+    assert questions_replied_to(sents, 5) == []  # inside a turn
+    assert questions_replied_to(sents, 6) == []  # the same speaker goes on
+    assert questions_replied_to(sents, 12) == []  # the open questions were not the last three
+    assert questions_replied_to(sents, 0) == []
