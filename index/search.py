@@ -152,8 +152,9 @@ def _defined_term(query: str) -> str | None:
 def definition_of(query: str) -> re.Pattern[str] | None:
     """For a query "What is X?", a pattern for a sentence that defines X, else None: "X is
     a/an/the/this/these/when/where ...", "X means", "the idea behind/of X is", "called X",
-    "X, which ...".  "Induction heads are actually a deep mechanism" uses the term; "an
-    induction head is this circuit ..." defines it."""
+    "X, which ...", "when I say X, what I mean is", "by X, I mean".  "Induction heads are
+    actually a deep mechanism" uses the term; "an induction head is this circuit ..." defines
+    it."""
     x = _defined_term(query)
     return None if x is None else _defining_re(x)
 
@@ -162,7 +163,9 @@ def _defining_re(x: str) -> re.Pattern[str]:
     """:func:`definition_of`'s pattern for the term regex ``x`` (:func:`_defined_term`)."""
     return re.compile(
         rf"{x}\s+(?:is|are)\s+(?:an?|the|this|these|when|where)\b|{x}\s+means\b|"
-        rf"\bidea (?:behind|of) (?:the )?{x}\s+is\b|\bcalled (?:the )?{x}|{x},\s+which\b",
+        rf"\bidea (?:behind|of) (?:the )?{x}\s+is\b|\bcalled (?:the )?{x}|{x},\s+which\b|"
+        # The speaker's own: "When I say circuit, what I mean is ...", "By X, I mean ...".
+        rf"\b(?:when I say|by) (?:an?\s+|the\s+)?{x},?\s+(?:what\s+)?I\s+mean\b",
         re.I,
     )
 

@@ -157,6 +157,11 @@ def test_what_is_x_ranks_where_x_is_defined_first_and_emphasises_the_definition(
         )
     assert definition_of("Explain how induction heads form") is None
     assert definition_of("What does he mean?") is None
+    # The speaker's own "When I say X, what I mean is": "What is a circuit?" landed on "formed
+    # what I'll call the 'memorizing' circuit, which just didn't ..." (2:55:27).
+    circuit = searcher.search("What is a circuit?", k=1)[0]
+    assert circuit.answer.startswith("When I say circuit, what I mean is some subpart")
+    assert definition_of("What is a prior?").search("By prior, I mean the distribution")
 
 
 def test_what_is_x_asked_in_the_interview_ranks_the_reply_first_from_the_question(
