@@ -114,19 +114,8 @@ def _interp(turn: Turn, word: int, total: int) -> float | None:
     return round(float(turn.start + dur * word / total), 2)
 
 
-def by_turn(sents: Sequence[Sentence]) -> list[list[Sentence]]:
-    """``sents`` grouped into runs of the same turn."""
-    groups: list[list[Sentence]] = []
-    for s in sents:
-        if groups and groups[-1][-1].turn == s.turn:
-            groups[-1].append(s)
-        else:
-            groups.append([s])
-    return groups
-
-
 def by_turn_index(sents: Sequence[Sentence]) -> list[tuple[int, int]]:
-    """``[lo, hi)`` sentence index ranges of each turn, in order."""
+    """``[lo, hi)`` sentence index ranges of each run of the same turn, in order."""
     spans: list[tuple[int, int]] = []
     for i, s in enumerate(sents):
         if spans and sents[spans[-1][0]].turn == s.turn:
@@ -134,6 +123,11 @@ def by_turn_index(sents: Sequence[Sentence]) -> list[tuple[int, int]]:
         else:
             spans.append((i, i + 1))
     return spans
+
+
+def by_turn(sents: Sequence[Sentence]) -> list[list[Sentence]]:
+    """``sents`` grouped into runs of the same turn (:func:`by_turn_index`)."""
+    return [list(sents[lo:hi]) for lo, hi in by_turn_index(sents)]
 
 
 def questions_replied_to(sents: Sequence[Sentence], r: int) -> list[int]:

@@ -424,7 +424,7 @@ def _opens_on_verb(words: list[str]) -> bool:
     patterns]", "metrics ... which [track progress towards the eventual emergent phenomena]"):
     its second word is an object or "to", or its first is a common verb and its second neither
     a verb nor a preposition ("Scale matters", "Work on superposition is ..." keep theirs)."""
-    first, second = (w.lower().strip(".,;:!?\"'“”") for w in words[:2])
+    first, second = (_bare(w) for w in words[:2])
     if first in _PREPOSITIONS or first in {"maybe", "perhaps"} or first.endswith("ly"):
         return False  # "In their defense, ...", "Maybe the memorization is ...": not a verb
     if second in _OBJECT_START:
@@ -434,10 +434,15 @@ def _opens_on_verb(words: list[str]) -> bool:
     )
 
 
+def _bare(word: str) -> str:
+    """A word of a clause lowercase, without the punctuation and quote marks around it."""
+    return word.lower().strip(".,;:!?\"'“”")
+
+
 def _has_verb(words: list[str]) -> bool:
     """Whether the words say something (a finite verb we can recognise without a parser)."""
     for w in words:
-        low = w.lower().strip(".,;:!?\"'“”")
+        low = _bare(w)
         if low in _AUX or low in _COMMON_VERBS or re.search(r"'(?:s|re|ve|ll|d)$|n't$", low):
             return True
     return False
@@ -510,7 +515,6 @@ def candidate_phrases(text: str, max_words: int = 3) -> dict[str, int]:
     """RAKE-style candidate keyphrases (lowercase) with how often each occurs in ``text``."""
     stop = topic_stop_words() | _COMMON_VERBS
     runs: list[list[str]] = [[]]
-    opens_on_verb: list[bool] = [False]  # per run: its first word is a verb (_VERB_NEXT)
     last = ""  # the word before the current token
     for tok in _WORD_RE.findall(text):
         low = tok.lower()
@@ -520,21 +524,19 @@ def candidate_phrases(text: str, max_words: int = 3) -> dict[str, int]:
             or "'" in low
             or (low.endswith("ly") and len(low) > 4)
             or len(low) < 3
+            or (not runs[-1] and last in _VERB_NEXT)  # a run never opens on a verb
         )
         if is_break:
             if runs[-1]:
                 runs.append([])
-                opens_on_verb.append(False)
         else:
-            if not runs[-1]:
-                opens_on_verb[-1] = last in _VERB_NEXT
             runs[-1].append(low)
         last = low
     counts: dict[str, int] = {}
-    for run, verb_first in zip(runs, opens_on_verb, strict=True):
+    for run in runs:
         for n in range(1, max_words + 1):
             for i in range(len(run) - n + 1):
-                if _past_verb(run[i + n - 1]) or (i == 0 and verb_first):
+                if _past_verb(run[i + n - 1]):
                     continue
                 phrase = " ".join(run[i : i + n])
                 counts[phrase] = counts.get(phrase, 0) + 1
